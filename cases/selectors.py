@@ -1,0 +1,151 @@
+"""Reads, and the one place where town scoping is decided.
+
+Every page, API endpoint, search, export and admin view gets its rows from the `*_in_scope`
+functions here: a case worker or town supervisor sees only their towns; city supervisors,
+finance officers and auditors see the whole city; administrators and users without a role see
+no case data at all.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
+
+from .idnumbers import parse_id_number
+from .models import (
+    Asset,
+    Authorisation,
+    Document,
+    Household,
+    IncomeLine,
+    Membership,
+    Person,
+    Town,
+    Village,
+)
+from .permissions import CITY_CASE_ROLES, TOWN_ROLES, role_of
+
+
+def towns_in_scope(user) -> QuerySet[Town]:
+    """The towns whose case data the user may see."""
+    role = role_of(user)
+    if role in CITY_CASE_ROLES:
+        return Town.objects.all()
+    if role in TOWN_ROLES:
+        return Town.objects.filter(staff__user=user)
+    return Town.objects.none()
+
+
+def _town_ids(user) -> list[int]:
+    # A handful of ids, fetched once per call, so scoped queries stay simple for the planner.
+    return list(towns_in_scope(user).values_list("id", flat=True))
+
+
+def _is_city_wide(user) -> bool:
+    return role_of(user) in CITY_CASE_ROLES
+
+
+def scope_by_town(qs: QuerySet, user, town_path: str) -> QuerySet:
+    """Restrict any queryset to the user's towns through the lookup `town_path` (e.g.
+    "household__town"). The one implementation of scoping; everything else calls it."""
+    if _is_city_wide(user):
+        return qs
+    ids = _town_ids(user)
+    if not ids:
+        return qs.none()
+    return qs.filter(**{f"{town_path}__in": ids})
+
+
+def villages_in_scope(user) -> QuerySet[Village]:
+    return scope_by_town(Village.objects.select_related("town"), user, "town")
+
+
+def households_in_scope(user) -> QuerySet[Household]:
+    return scope_by_town(Household.objects.all(), user, "town")
+
+
+def memberships_in_scope(user) -> QuerySet[Membership]:
+    return scope_by_town(Membership.objects.all(), user, "household__town")
+
+
+def persons_in_scope(user) -> QuerySet[Person]:
+    """People with any membership (current or past) in a household the user may see."""
+    if _is_city_wide(user):
+        return Person.objects.all()
+    return Person.objects.filter(
+        Exists(memberships_in_scope(user).filter(person_id=OuterRef("pk")))
+    )
+
+
+def income_lines_in_scope(user) -> QuerySet[IncomeLine]:
+    return scope_by_town(IncomeLine.objects.all(), user, "household__town")
+
+
+def assets_in_scope(user) -> QuerySet[Asset]:
+    return scope_by_town(Asset.objects.all(), user, "household__town")
+
+
+def documents_in_scope(user) -> QuerySet[Document]:
+    return scope_by_town(Document.objects.all(), user, "household__town")
+
+
+def authorisations_in_scope(user) -> QuerySet[Authorisation]:
+    return scope_by_town(Authorisation.objects.all(), user, "household__town")
+
+
+def get_in_scope(qs: QuerySet, **lookup):
+    """One row of a scoped queryset, or 404: another town's object does not exist for you."""
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def matching_persons(search: str) -> QuerySet[Person]:
+    """Persons matching a search term: a full ID number (15 or 18 characters), the last 4 to 17
+    characters of an ID number, or a name prefix."""
+    term = search.strip().upper()
+    if not term:
+        return Person.objects.all()
+    if len(term) in (15, 18) and term[:-1].isdigit():
+        try:
+            return Person.objects.filter(id_number=parse_id_number(term).number)
+        except ValidationError:
+            return Person.objects.filter(id_number=term)
+    if 4 <= len(term) < 18 and term[:-1].isdigit() and (term[-1].isdigit() or term[-1] == "X"):
+        return Person.objects.filter(id_tail=term[-4:], id_number__endswith=term)
+    return Person.objects.filter(name__startswith=search.strip())
+
+
+def household_list(
+    *, user, search: str = "", town: str = "", village: str = "", status: str = ""
+) -> QuerySet[Household]:
+    """Scoped, filtered households with everything a list row shows, in a constant number of
+    queries whatever the page size."""
+    qs = households_in_scope(user)
+    if town:
+        qs = qs.filter(town__code=town)
+    if village:
+        qs = qs.filter(village_id=village) if str(village).isdigit() else qs.filter(village__name=village)
+    if status:
+        qs = qs.filter(status=status)
+    if search.strip():
+        people = matching_persons(search)
+        qs = qs.filter(
+            Exists(Membership.objects.filter(household_id=OuterRef("pk"), person__in=people))
+        )
+    current = Membership.objects.filter(left_on__isnull=True).select_related("person")
+    return qs.select_related("town", "village").prefetch_related(
+        Prefetch("memberships", queryset=current, to_attr="current_memberships")
+    ).order_by("-id")
+
+
+def household_get(*, user, pk) -> Household:
+    return get_in_scope(households_in_scope(user).select_related("town", "village"), pk=pk)
+
+
+def household_members(*, household: Household) -> QuerySet[Membership]:
+    return household.memberships.select_related("person").order_by("left_on", "joined_on", "id")
+
+
+def current_head(household: Household) -> Membership | None:
+    return household.memberships.filter(left_on__isnull=True, relation="head").select_related("person").first()
