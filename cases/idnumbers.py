@@ -35,7 +35,9 @@ def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber
     value = (raw or "").strip().upper()
     if len(value) == 15:
         if not value.isdigit():
-            raise ValidationError(_("A 15-digit ID number must contain digits only."), code="format")
+            raise ValidationError(
+                _("A 15-digit ID number must contain digits only."), code="format"
+            )
         first17 = value[:6] + "19" + value[6:]
         value = first17 + check_character(first17)
     elif len(value) == 18:

@@ -125,7 +125,11 @@ def household_list(
     if town:
         qs = qs.filter(town__code=town)
     if village:
-        qs = qs.filter(village_id=village) if str(village).isdigit() else qs.filter(village__name=village)
+        qs = (
+            qs.filter(village_id=village)
+            if str(village).isdigit()
+            else qs.filter(village__name=village)
+        )
     if status:
         qs = qs.filter(status=status)
     if search.strip():
@@ -134,9 +138,11 @@ def household_list(
             Exists(Membership.objects.filter(household_id=OuterRef("pk"), person__in=people))
         )
     current = Membership.objects.filter(left_on__isnull=True).select_related("person")
-    return qs.select_related("town", "village").prefetch_related(
-        Prefetch("memberships", queryset=current, to_attr="current_memberships")
-    ).order_by("-id")
+    return (
+        qs.select_related("town", "village")
+        .prefetch_related(Prefetch("memberships", queryset=current, to_attr="current_memberships"))
+        .order_by("-id")
+    )
 
 
 def household_get(*, user, pk) -> Household:
@@ -148,4 +154,8 @@ def household_members(*, household: Household) -> QuerySet[Membership]:
 
 
 def current_head(household: Household) -> Membership | None:
-    return household.memberships.filter(left_on__isnull=True, relation="head").select_related("person").first()
+    return (
+        household.memberships.filter(left_on__isnull=True, relation="head")
+        .select_related("person")
+        .first()
+    )

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from relief.errors import NestedValidationError
 from relief.history import with_actor
 from relief.models import AuditEvent
 from relief.services import record
@@ -50,7 +51,9 @@ def _check_town(*, actor, town: Town, field_name: str = "town") -> None:
 
 def _check_village(*, town: Town, village: Village | None) -> None:
     if village is not None and village.town_id != town.pk:
-        raise ValidationError({"village": _("The village or community does not belong to the town.")})
+        raise ValidationError(
+            {"village": _("The village or community does not belong to the town.")}
+        )
 
 
 def _check_editable(*, actor, household: Household) -> None:
@@ -88,7 +91,9 @@ def person_resolve(*, actor, member: MemberInput, today: datetime.date | None = 
     return person
 
 
-def _check_can_join(*, person: Person, joined_on: datetime.date, household: Household | None = None) -> None:
+def _check_can_join(
+    *, person: Person, joined_on: datetime.date, household: Household | None = None
+) -> None:
     """A person is in at most one household at a time. The message names no other household:
     a case worker must not learn another town's details from it."""
     others = Membership.objects.filter(person=person)
@@ -96,21 +101,34 @@ def _check_can_join(*, person: Person, joined_on: datetime.date, household: Hous
         others = others.exclude(household=household, left_on__isnull=True)
     if others.filter(left_on__isnull=True).exists():
         raise ValidationError(
-            {"id_number": _("This person is already a member of another household. That household must record their leaving first.")}
+            {
+                "id_number": _(
+                    "This person is already a member of another household. That household must record their leaving first."
+                )
+            }
         )
     if others.filter(left_on__gt=joined_on).exists():
         raise ValidationError(
-            {"joined_on": _("This person was a member of another household after this date; they can join from the day they left it.")}
+            {
+                "joined_on": _(
+                    "This person was a member of another household after this date; they can join from the day they left it."
+                )
+            }
         )
 
 
 def _membership_create(*, actor, household, person, relation, joined_on, reason) -> Membership:
-    if relation == Membership.Relation.HEAD and household.memberships.filter(
-        left_on__isnull=True, relation=Membership.Relation.HEAD
-    ).exists():
+    if (
+        relation == Membership.Relation.HEAD
+        and household.memberships.filter(
+            left_on__isnull=True, relation=Membership.Relation.HEAD
+        ).exists()
+    ):
         raise ValidationError({"relation": _("The household already has a head.")})
     _check_can_join(person=person, joined_on=joined_on)
-    membership = Membership(household=household, person=person, relation=relation, joined_on=joined_on)
+    membership = Membership(
+        household=household, person=person, relation=relation, joined_on=joined_on
+    )
     membership.full_clean(exclude=["household", "person"], validate_constraints=False)
     try:
         with transaction.atomic():
@@ -118,7 +136,11 @@ def _membership_create(*, actor, household, person, relation, joined_on, reason)
     except IntegrityError:
         # A concurrent registration won the race; the constraint is the last word.
         raise ValidationError(
-            {"id_number": _("This person is already a member of another household. That household must record their leaving first.")}
+            {
+                "id_number": _(
+                    "This person is already a member of another household. That household must record their leaving first."
+                )
+            }
         ) from None
     return membership
 
@@ -147,14 +169,20 @@ def household_create(
         raise ValidationError({"members": _("A household has at least one member.")})
     heads = sum(1 for m in members if m.relation == Membership.Relation.HEAD)
     if heads != 1:
-        raise ValidationError({"members": _("Exactly one member must be the head of household (relation 'head').")})
+        raise ValidationError(
+            {"members": _("Exactly one member must be the head of household (relation 'head').")}
+        )
     numbers = [m.id_number.strip().upper() for m in members]
     if len(set(numbers)) != len(numbers):
         raise ValidationError({"members": _("The same ID number appears twice in the household.")})
 
     reason = reason or _("Household registered")
     household = Household(
-        town=town, village=village, address=address.strip(), hukou_place=hukou_place.strip(), import_ref=import_ref
+        town=town,
+        village=village,
+        address=address.strip(),
+        hukou_place=hukou_place.strip(),
+        import_ref=import_ref,
     )
     household.full_clean(exclude=["town", "village"])
     with_actor(household, actor, reason).save()
@@ -164,14 +192,22 @@ def household_create(
         try:
             person = person_resolve(actor=actor, member=member, today=today)
             _membership_create(
-                actor=actor, household=household, person=person, relation=member.relation,
-                joined_on=member.joined_on or today, reason=reason,
+                actor=actor,
+                household=household,
+                person=person,
+                relation=member.relation,
+                joined_on=member.joined_on or today,
+                reason=reason,
             )
             errors.append({})
         except ValidationError as exc:
-            errors.append(exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages})
+            errors.append(
+                exc.message_dict
+                if hasattr(exc, "error_dict")
+                else {"non_field_errors": exc.messages}
+            )
     if any(errors):
-        raise ValidationError({"members": errors})
+        raise NestedValidationError({"members": errors})
     return household
 
 
@@ -200,7 +236,9 @@ def _require_reason(reason: str) -> None:
 @transaction.atomic
 def person_update(*, actor, person: Person, reason: str, **changes) -> Person:
     permissions.require(permissions.can_edit_registry(actor))
-    person = selectors.get_in_scope(selectors.persons_in_scope(actor).select_for_update(), pk=person.pk)
+    person = selectors.get_in_scope(
+        selectors.persons_in_scope(actor).select_for_update(), pk=person.pk
+    )
     allowed = {"name", *PERSON_FIELDS}
     unknown = set(changes) - allowed
     if unknown:
@@ -215,7 +253,12 @@ def person_update(*, actor, person: Person, reason: str, **changes) -> Person:
 
 @transaction.atomic
 def member_add(
-    *, actor, household: Household, member: MemberInput, reason: str, today: datetime.date | None = None
+    *,
+    actor,
+    household: Household,
+    member: MemberInput,
+    reason: str,
+    today: datetime.date | None = None,
 ) -> Membership:
     """A person joins a household: a newborn, a spouse, or someone who left another household."""
     _check_editable(actor=actor, household=household)
@@ -226,7 +269,12 @@ def member_add(
     person = person_resolve(actor=actor, member=member, today=today)
     _require_reason(reason)
     return _membership_create(
-        actor=actor, household=household, person=person, relation=member.relation, joined_on=joined_on, reason=reason
+        actor=actor,
+        household=household,
+        person=person,
+        relation=member.relation,
+        joined_on=joined_on,
+        reason=reason,
     )
 
 
@@ -256,7 +304,11 @@ def member_leave(
     membership.left_on = left_on
     membership.leave_reason = leave_reason
     membership.leave_note = note
-    with_actor(membership, actor, _("Left the household: %(reason)s") % {"reason": membership.get_leave_reason_display()}).save()
+    with_actor(
+        membership,
+        actor,
+        _("Left the household: %(reason)s") % {"reason": membership.get_leave_reason_display()},
+    ).save()
     return membership
 
 
@@ -306,14 +358,26 @@ def evidence_end(*, actor, evidence: IncomeLine | Asset, valid_to: datetime.date
 
 @transaction.atomic
 def document_upload(
-    *, actor, household: Household, upload, title: str, kind: str = Document.Kind.OTHER, person: Person | None = None
+    *,
+    actor,
+    household: Household,
+    upload,
+    title: str,
+    kind: str = Document.Kind.OTHER,
+    person: Person | None = None,
 ) -> Document:
     _check_editable(actor=actor, household=household)
     _check_member(household=household, person=person)
     content_type, size, sha256 = check_upload(upload)
     document = Document(
-        household=household, person=person, kind=kind, title=(title or upload.name)[:120],
-        content_type=content_type, size=size, sha256=sha256, uploaded_by=actor,
+        household=household,
+        person=person,
+        kind=kind,
+        title=(title or upload.name)[:120],
+        content_type=content_type,
+        size=size,
+        sha256=sha256,
+        uploaded_by=actor,
     )
     document.file.save(upload.name, upload, save=False)
     with_actor(document, actor, _("Document uploaded")).save()
@@ -322,8 +386,15 @@ def document_upload(
 
 @transaction.atomic
 def authorisation_create(
-    *, actor, household: Household, person: Person, signer_name: str, signed_on: datetime.date,
-    scope: str = Authorisation.Scope.ALL, valid_until: datetime.date | None = None, scan=None,
+    *,
+    actor,
+    household: Household,
+    person: Person,
+    signer_name: str,
+    signed_on: datetime.date,
+    scope: str = Authorisation.Scope.ALL,
+    valid_until: datetime.date | None = None,
+    scan=None,
     today: datetime.date | None = None,
 ) -> Authorisation:
     _check_editable(actor=actor, household=household)
@@ -337,12 +408,21 @@ def authorisation_create(
     document = None
     if scan is not None:
         document = document_upload(
-            actor=actor, household=household, upload=scan, person=person,
-            title=_("Authorisation of %(name)s") % {"name": person.name}, kind=Document.Kind.AUTHORISATION,
+            actor=actor,
+            household=household,
+            upload=scan,
+            person=person,
+            title=_("Authorisation of %(name)s") % {"name": person.name},
+            kind=Document.Kind.AUTHORISATION,
         )
     authorisation = Authorisation(
-        household=household, person=person, signer_name=signer_name, signed_on=signed_on,
-        valid_until=valid_until, scope=scope, scan=document,
+        household=household,
+        person=person,
+        signer_name=signer_name,
+        signed_on=signed_on,
+        valid_until=valid_until,
+        scope=scope,
+        scan=document,
     )
     authorisation.full_clean(exclude=["household", "person", "scan"])
     with_actor(authorisation, actor, _("Authorisation recorded")).save()
@@ -356,11 +436,21 @@ def id_number_reveal(*, actor, person: Person, request=None) -> str:
     person = selectors.get_in_scope(selectors.persons_in_scope(actor), pk=person.pk)
     membership = person.memberships.order_by("left_on").select_related("household__town").first()
     record(
-        actor=actor, action=AuditEvent.Action.ID_REVEALED, target=person, request=request,
+        actor=actor,
+        action=AuditEvent.Action.ID_REVEALED,
+        target=person,
+        request=request,
         town_code=membership.household.town.code if membership else "",
     )
     return person.id_number
 
 
 def export_recorded(*, actor, what: str, rows: int, request=None, **filters) -> None:
-    record(actor=actor, action=AuditEvent.Action.EXPORT, request=request, what=what, rows=rows, filters=filters)
+    record(
+        actor=actor,
+        action=AuditEvent.Action.EXPORT,
+        request=request,
+        what=what,
+        rows=rows,
+        filters=filters,
+    )

@@ -27,12 +27,17 @@ def check_upload(upload) -> tuple[str, int, str]:
         raise ValidationError({"file": _("The file is empty.")})
     if size > settings.DOCUMENT_MAX_BYTES:
         raise ValidationError(
-            {"file": _("The file is larger than %(mb)d MB.") % {"mb": settings.DOCUMENT_MAX_BYTES // 2**20}}
+            {
+                "file": _("The file is larger than %(mb)d MB.")
+                % {"mb": settings.DOCUMENT_MAX_BYTES // 2**20}
+            }
         )
     upload.seek(0)
     content_type = sniff_content_type(upload.read(16))
     if content_type is None:
-        raise ValidationError({"file": _("Only PDF, JPEG and PNG files are accepted (checked by content).")})
+        raise ValidationError(
+            {"file": _("Only PDF, JPEG and PNG files are accepted (checked by content).")}
+        )
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():

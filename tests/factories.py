@@ -21,7 +21,9 @@ from cases.models import (
 )
 
 
-def make_id_number(seq: int, birth: datetime.date = datetime.date(1980, 1, 1), area: str = "441900") -> str:
+def make_id_number(
+    seq: int, birth: datetime.date = datetime.date(1980, 1, 1), area: str = "441900"
+) -> str:
     first17 = f"{area}{birth:%Y%m%d}{seq % 1000:03d}"
     return first17 + check_character(first17)
 
@@ -34,9 +36,15 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "relief-test-pw")
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or "relief-test-pw")
+        if create:
+            self.save()
 
 
 def staff_user(username: str, role: str, *town_slugs: str):
@@ -68,9 +76,15 @@ class PersonFactory(factory.django.DjangoModelFactory):
         model = Person
 
     name = factory.Sequence(lambda n: f"张{n}")
-    id_number = factory.Sequence(lambda n: make_id_number(n, datetime.date(1970, 1, 1) + datetime.timedelta(days=n // 1000)))
+    id_number = factory.Sequence(
+        lambda n: make_id_number(n, datetime.date(1970, 1, 1) + datetime.timedelta(days=n // 1000))
+    )
     id_tail = factory.LazyAttribute(lambda o: o.id_number[-4:])
-    birth_date = factory.LazyAttribute(lambda o: datetime.date(int(o.id_number[6:10]), int(o.id_number[10:12]), int(o.id_number[12:14])))
+    birth_date = factory.LazyAttribute(
+        lambda o: datetime.date(
+            int(o.id_number[6:10]), int(o.id_number[10:12]), int(o.id_number[12:14])
+        )
+    )
     sex = factory.LazyAttribute(lambda o: "M" if int(o.id_number[16]) % 2 else "F")
 
 

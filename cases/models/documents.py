@@ -27,7 +27,12 @@ class Document(models.Model):
         Household, on_delete=models.PROTECT, related_name="documents", verbose_name=_("household")
     )
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="documents", verbose_name=_("member")
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("member"),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
     title = models.CharField(_("title"), max_length=120)
@@ -36,7 +41,10 @@ class Document(models.Model):
     size = models.PositiveIntegerField(_("size in bytes"), editable=False)
     sha256 = models.CharField(max_length=64, editable=False)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
@@ -67,7 +75,10 @@ class Authorisation(models.Model):
         CIVIL = "civil", _("Household registration and deaths")
 
     household = models.ForeignKey(
-        Household, on_delete=models.PROTECT, related_name="authorisations", verbose_name=_("household")
+        Household,
+        on_delete=models.PROTECT,
+        related_name="authorisations",
+        verbose_name=_("household"),
     )
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="authorisations", verbose_name=_("member")
@@ -77,7 +88,12 @@ class Authorisation(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices, default=Scope.ALL)
     scan = models.ForeignKey(
-        Document, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("scan")
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("scan"),
     )
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
 

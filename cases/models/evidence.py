@@ -42,12 +42,18 @@ class IncomeType(models.Model):
 class DatedEvidence(models.Model):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, verbose_name=_("household"))
     person = models.ForeignKey(
-        Person, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("member"),
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("member"),
         help_text=_("Empty for evidence of the household as a whole."),
     )
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
-    source = models.CharField(_("source"), max_length=12, choices=Source.choices, default=Source.DECLARED)
+    source = models.CharField(
+        _("source"), max_length=12, choices=Source.choices, default=Source.DECLARED
+    )
     note = models.CharField(_("note"), max_length=200, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -56,9 +62,14 @@ class DatedEvidence(models.Model):
 
 
 class IncomeLine(DatedEvidence):
-    income_type = models.ForeignKey(IncomeType, on_delete=models.PROTECT, verbose_name=_("income type"))
+    income_type = models.ForeignKey(
+        IncomeType, on_delete=models.PROTECT, verbose_name=_("income type")
+    )
     monthly_amount = models.DecimalField(
-        _("monthly amount (yuan)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
+        _("monthly amount (yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.00"))],
     )
 
     history = tracked_history()
@@ -67,7 +78,9 @@ class IncomeLine(DatedEvidence):
         ordering = ["valid_from", "id"]
         indexes = [models.Index(fields=["household", "valid_from"])]
         constraints = [
-            models.CheckConstraint(condition=Q(monthly_amount__gte=0), name="income_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(monthly_amount__gte=0), name="income_amount_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="income_valid_to_after_from",
@@ -97,14 +110,20 @@ class Asset(DatedEvidence):
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     value = models.DecimalField(
-        _("value (yuan)"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
+        _("value (yuan)"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
         validators=[MinValueValidator(Decimal("0.00"))],
     )
     units = models.PositiveIntegerField(_("units"), default=1)
     description = models.CharField(_("description"), max_length=200, blank=True, default="")
     exempt = models.BooleanField(
-        _("exempt from the asset test"), default=False,
-        help_text=_("E.g. a mobility vehicle for the disabled, a motorcycle, a cleared family shop."),
+        _("exempt from the asset test"),
+        default=False,
+        help_text=_(
+            "E.g. a mobility vehicle for the disabled, a motorcycle, a cleared family shop."
+        ),
     )
 
     history = tracked_history()

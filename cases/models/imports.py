@@ -14,11 +14,15 @@ class HouseholdImport(models.Model):
         DONE = "done", _("Imported")
         REJECTED = "rejected", _("Rejected")
 
-    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="+", verbose_name=_("town"))
+    town = models.ForeignKey(
+        Town, on_delete=models.PROTECT, related_name="+", verbose_name=_("town")
+    )
     file_name = models.CharField(_("file name"), max_length=200)
     file = models.FileField(_("file"), upload_to="imports/", blank=True)
     sha256 = models.CharField(max_length=64)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     households_created = models.PositiveIntegerField(default=0)
@@ -34,11 +38,16 @@ class HouseholdImport(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["town", "sha256"], condition=models.Q(status="done"), name="household_import_once_per_file"
+                fields=["town", "sha256"],
+                condition=models.Q(status="done"),
+                name="household_import_once_per_file",
             )
         ]
         verbose_name = _("household import")
         verbose_name_plural = _("household imports")
+
+    def __str__(self):
+        return f"{self.town} {self.file_name}"
 
     @property
     def percent(self) -> int:

@@ -15,16 +15,29 @@ class Household(models.Model):
         ACTIVE = "active", _("Active")
         CLOSED = "closed", _("Closed")
 
-    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="households", verbose_name=_("town"))
+    town = models.ForeignKey(
+        Town, on_delete=models.PROTECT, related_name="households", verbose_name=_("town")
+    )
     village = models.ForeignKey(
-        Village, on_delete=models.PROTECT, null=True, blank=True, related_name="households",
+        Village,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="households",
         verbose_name=_("village or community"),
     )
     address = models.CharField(_("address"), max_length=200)
-    hukou_place = models.CharField(_("household-registration place (户籍地)"), max_length=200, blank=True, default="")
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    hukou_place = models.CharField(
+        _("household-registration place (户籍地)"), max_length=200, blank=True, default=""
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
     import_ref = models.CharField(
-        _("reference in the imported file"), max_length=64, blank=True, default="",
+        _("reference in the imported file"),
+        max_length=64,
+        blank=True,
+        default="",
         help_text=_("The household_ref of the caseload import that created this household."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -36,7 +49,9 @@ class Household(models.Model):
         indexes = [models.Index(fields=["town", "village"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["town", "import_ref"], condition=~Q(import_ref=""), name="household_unique_import_ref"
+                fields=["town", "import_ref"],
+                condition=~Q(import_ref=""),
+                name="household_unique_import_ref",
             )
         ]
         verbose_name = _("household")
@@ -82,18 +97,27 @@ class Person(models.Model):
 
     name = models.CharField(_("name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, unique=True)
-    id_tail = models.CharField(_("last four ID characters"), max_length=4, db_index=True, editable=False)
+    id_tail = models.CharField(
+        _("last four ID characters"), max_length=4, db_index=True, editable=False
+    )
     birth_date = models.DateField(_("birth date"), editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
     disability_grade = models.PositiveSmallIntegerField(
         _("disability grade"), choices=Disability.choices, default=Disability.NONE
     )
     disability_category = models.CharField(
-        _("disability category"), max_length=15, choices=DisabilityCategory.choices, blank=True, default=""
+        _("disability category"),
+        max_length=15,
+        choices=DisabilityCategory.choices,
+        blank=True,
+        default="",
     )
     serious_illness = models.BooleanField(_("serious illness"), default=False)
     employment_status = models.CharField(
-        _("employment status"), max_length=15, choices=Employment.choices, default=Employment.UNEMPLOYED
+        _("employment status"),
+        max_length=15,
+        choices=Employment.choices,
+        default=Employment.UNEMPLOYED,
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -103,7 +127,9 @@ class Person(models.Model):
         ordering = ["id"]
         indexes = [
             # Name-prefix search (LIKE 'x%') on PostgreSQL whatever the database collation.
-            models.Index(fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(
+                fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"]
+            ),
         ]
         verbose_name = _("person")
         verbose_name_plural = _("persons")
@@ -139,7 +165,9 @@ class Membership(models.Model):
     household = models.ForeignKey(
         Household, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("household")
     )
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("person"))
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("person")
+    )
     relation = models.CharField(_("relation to the head"), max_length=12, choices=Relation.choices)
     joined_on = models.DateField(_("joined on"))
     left_on = models.DateField(_("left on"), null=True, blank=True)
@@ -154,7 +182,9 @@ class Membership(models.Model):
         ordering = ["household_id", "joined_on", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["person"], condition=Q(left_on__isnull=True), name="membership_one_open_per_person"
+                fields=["person"],
+                condition=Q(left_on__isnull=True),
+                name="membership_one_open_per_person",
             ),
             models.UniqueConstraint(
                 fields=["household"],
@@ -166,7 +196,8 @@ class Membership(models.Model):
                 name="membership_left_after_joined",
             ),
             models.CheckConstraint(
-                condition=Q(left_on__isnull=True, leave_reason="") | (Q(left_on__isnull=False) & ~Q(leave_reason="")),
+                condition=Q(left_on__isnull=True, leave_reason="")
+                | (Q(left_on__isnull=False) & ~Q(leave_reason="")),
                 name="membership_leave_reason_with_left_on",
             ),
         ]

@@ -22,7 +22,10 @@ class StaffProfile(models.Model):
     """A user's role and, for town roles, the towns they serve."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff",
+        verbose_name=_("user"),
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     towns = models.ManyToManyField(Town, blank=True, related_name="staff", verbose_name=_("towns"))

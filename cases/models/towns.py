@@ -15,7 +15,9 @@ class Town(models.Model):
         TOWN = "town", _("Town (镇)")
         PARK = "park", _("Function area (园区)")
 
-    code = models.CharField(_("division code"), max_length=9, unique=True, validators=[division_code])
+    code = models.CharField(
+        _("division code"), max_length=9, unique=True, validators=[division_code]
+    )
     name = models.CharField(_("name"), max_length=50)
     type = models.CharField(_("type"), max_length=12, choices=Type.choices)
     slug = models.SlugField(_("slug"), max_length=40, unique=True)
@@ -40,7 +42,9 @@ class Village(models.Model):
         VILLAGE = "village", _("Village (村)")
         COMMUNITY = "community", _("Community (社区)")
 
-    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="villages", verbose_name=_("town"))
+    town = models.ForeignKey(
+        Town, on_delete=models.PROTECT, related_name="villages", verbose_name=_("town")
+    )
     name = models.CharField(_("name"), max_length=60)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMMUNITY)
     code = models.CharField(_("code"), max_length=12, blank=True, default="")
@@ -51,7 +55,9 @@ class Village(models.Model):
 
     class Meta:
         ordering = ["town__code", "name"]
-        constraints = [models.UniqueConstraint(fields=["town", "name"], name="village_unique_name_per_town")]
+        constraints = [
+            models.UniqueConstraint(fields=["town", "name"], name="village_unique_name_per_town")
+        ]
         verbose_name = _("village or community")
         verbose_name_plural = _("villages and communities")
 

@@ -1,0 +1,65 @@
+"""Django admin: configuration for administrators (towns, villages, staff, income types).
+Case data appears here only through the scoping selectors, like everywhere else."""
+
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from . import selectors
+from .models import Household, IncomeType, Person, StaffProfile, Town, Village
+
+
+@admin.register(Town)
+class TownAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "type", "slug", "valid_from", "valid_to")
+    search_fields = ("code", "name", "slug")
+
+
+@admin.register(Village)
+class VillageAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "town", "kind", "code")
+    list_filter = ("town",)
+    search_fields = ("name", "code")
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(SimpleHistoryAdmin):
+    list_display = ("user", "role")
+    list_filter = ("role",)
+    filter_horizontal = ("towns",)
+    search_fields = ("user__username",)
+
+
+@admin.register(IncomeType)
+class IncomeTypeAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "counted")
+
+
+class ScopedReadOnlyAdmin(SimpleHistoryAdmin):
+    """Case data in the admin: read-only, and only what the user's scope allows (for an
+    administrator, which is nothing: configuration needs no case data)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Household)
+class HouseholdAdmin(ScopedReadOnlyAdmin):
+    list_display = ("id", "town", "village", "address", "status")
+
+    def get_queryset(self, request):
+        return selectors.households_in_scope(request.user).select_related("town", "village")
+
+
+@admin.register(Person)
+class PersonAdmin(ScopedReadOnlyAdmin):
+    list_display = ("id", "name", "masked_id")
+    exclude = ("id_number",)
+
+    def get_queryset(self, request):
+        return selectors.persons_in_scope(request.user)
