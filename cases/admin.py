@@ -34,9 +34,10 @@ class IncomeTypeAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "counted")
 
 
-class ScopedReadOnlyAdmin(SimpleHistoryAdmin):
+class ScopedReadOnlyAdmin(admin.ModelAdmin):
     """Case data in the admin: read-only, and only what the user's scope allows (for an
-    administrator, which is nothing: configuration needs no case data)."""
+    administrator, which is nothing: configuration needs no case data). Plain ModelAdmin, so no
+    history view can reach rows outside the scope."""
 
     def has_add_permission(self, request):
         return False

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import views
+from .views import households
 
 app_name = "cases"
 urlpatterns = [
-    path("households/", views.household_list, name="household-list"),
+    # Registry pages (cases/views/households.py and friends).
+    path("households/", households.household_list, name="household-list"),
+    # Caseload import pages (cases/views/imports.py) go below this line.
 ]
