@@ -1,0 +1,147 @@
+"""Pieces every registry endpoint shares: role checks, scoped related fields, pagination."""
+
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
+
+from .. import permissions
+
+
+class CanViewCases(BasePermission):
+    """Case data is for the case roles of DOMAIN.md §2: an administrator configures the system
+    and reads no case data. Which rows a user sees is cases.selectors' job, not this class's."""
+
+    message = _("Your role may not see case data.")
+
+    def has_permission(self, request, view):
+        return permissions.can_view_cases(request.user)
+
+
+class CanEditRegistryOrReadOnly(BasePermission):
+    """Finance officers and auditors read the registry but change nothing in it. The services
+    check the same rule again; checking it here first answers 403 before any input is parsed."""
+
+    message = _("Your role may not change the registry.")
+
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS or permissions.can_edit_registry(request.user)
+
+
+class RegistrySchema(AutoSchema):
+    """Tags each operation with its resource: /api/v1/households/{id}/ is under "households"."""
+
+    def get_tags(self) -> list[str]:
+        parts = [part for part in self.path.split("/") if part]
+        return [parts[2]] if len(parts) > 2 and parts[:2] == ["api", "v1"] else super().get_tags()
+
+
+class CaseApi(APIView):
+    # Base of the registry endpoints (a comment, not a docstring: docstrings become the
+    # endpoints' descriptions in the schema).
+    schema = RegistrySchema()
+    permission_classes = [IsAuthenticated, CanViewCases, CanEditRegistryOrReadOnly]
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    def paginated(self, queryset, serializer_class) -> Response:
+        """One page of `queryset` as {"count", "next", "previous", "results"}."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        serializer = serializer_class(page, many=True, context={"request": self.request})
+        return paginator.get_paginated_response(serializer.data)
+
+    def filters(self, serializer_class) -> dict:
+        """Validated query parameters; a malformed filter is a 400 naming the parameter."""
+        serializer = serializer_class(data=self.request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
+
+
+# The largest id a 64-bit integer column holds: a larger number in a filter is a 400, not a
+# database overflow.
+MAX_ID = 2**63 - 1
+
+
+def id_filter(**kwargs) -> serializers.IntegerField:
+    """An optional query parameter holding a row id."""
+    return serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and booleans. An ID number sent as a JSON number has
+    already lost its meaning (a leading zero, the X check character), so it is a type error."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object looked up only among the rows the requesting user may see (through a
+    cases.selectors `*_in_scope` function): another town's object gets the same "does not exist"
+    answer as one that does not exist at all."""
+
+    def __init__(self, *, scope, model, **kwargs):
+        self.scope = scope
+        # The queryset only tells the schema generator the model; lookups use get_queryset.
+        kwargs["queryset"] = model.objects.none()
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.scope(self.context["request"].user)
+
+
+class ReasonField(serializers.CharField):
+    """Why a change is made; it goes into the history row with the actor."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault("help_text", _("Why the change is made; kept in the history."))
+        super().__init__(**kwargs)
+
+
+class InputSerializer(serializers.Serializer):
+    """Base of request bodies: a field the endpoint does not know is an error, not silently
+    dropped (a PATCH of `town` or a typo such as `village_id` must not look like success)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("This field is not accepted here.")] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class OptionalBooleanField(serializers.BooleanField):
+    """A boolean that is left out when it is not sent, in form data as in JSON (DRF's
+    BooleanField reads a missing form field as an unticked checkbox, i.e. False)."""
+
+    default_empty_html = serializers.empty
+
+
+def named_choice_field(choices_class, component_name: str):
+    """A ChoiceField class whose enum has its own schema component. Asset.Kind and
+    Document.Kind are both called `kind`; without their own names drf-spectacular would call
+    them KindXXXEnum."""
+
+    description = "\n".join(f"* `{value}` - {label}" for value, label in choices_class.choices)
+
+    @extend_schema_field(
+        {"type": "string", "enum": list(choices_class.values), "description": description},
+        component_name=component_name,
+    )
+    class NamedChoiceField(serializers.ChoiceField):
+        def __init__(self, **kwargs):
+            super().__init__(choices=choices_class.choices, **kwargs)
+
+    NamedChoiceField.__name__ = NamedChoiceField.__qualname__ = f"{component_name}Field"
+    return NamedChoiceField
