@@ -317,9 +317,9 @@ def _check_member(*, household: Household, person: Person | None) -> None:
         raise ValidationError({"person": _("The person is not a member of this household.")})
 
 
-def _check_dates(valid_from, valid_to) -> None:
+def _check_dates(valid_from, valid_to, field_name: str = "valid_to") -> None:
     if valid_to is not None and valid_from is not None and valid_to < valid_from:
-        raise ValidationError({"valid_to": _("The end date is before the start date.")})
+        raise ValidationError({field_name: _("The end date is before the start date.")})
 
 
 @transaction.atomic
@@ -404,7 +404,7 @@ def authorisation_create(
     today = today or timezone.localdate()
     if signed_on > today:
         raise ValidationError({"signed_on": _("The date cannot be in the future.")})
-    _check_dates(signed_on, valid_until)
+    _check_dates(signed_on, valid_until, "valid_until")
     document = None
     if scan is not None:
         document = document_upload(

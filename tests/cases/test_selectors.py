@@ -6,6 +6,8 @@ from cases import selectors
 from cases.models import Village
 from tests.factories import AssetFactory, IncomeLineFactory, MembershipFactory, PersonFactory
 
+pytestmark = pytest.mark.django_db
+
 SCOPED_READERS = [
     ("households", selectors.households_in_scope, lambda h: h),
     ("memberships", selectors.memberships_in_scope, lambda h: h.memberships.first()),

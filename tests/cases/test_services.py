@@ -12,6 +12,8 @@ from cases.services import MemberInput
 from relief.models import AuditEvent
 from tests.factories import make_id_number, town
 
+pytestmark = pytest.mark.django_db
+
 TODAY = datetime.date(2026, 11, 27)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%fake but well-formed header\n"
