@@ -1,10 +1,61 @@
 from django.urls import path
 
-from .views import households
+from .views import evidence, history, households, members
+from .views import imports as import_views
 
 app_name = "cases"
 urlpatterns = [
     # Registry pages (cases/views/households.py and friends).
     path("households/", households.household_list, name="household-list"),
+    path("households/export.csv", households.household_export, name="household-export"),
+    path("households/new/", households.household_create, name="household-create"),
+    path("households/<int:pk>/", households.household_detail, name="household-detail"),
+    path("households/<int:pk>/edit/", households.household_edit, name="household-edit"),
+    path("households/<int:pk>/history/", history.household_history, name="household-history"),
+    path("households/<int:pk>/members/add/", members.member_add, name="member-add"),
+    path(
+        "households/<int:pk>/members/<int:membership_pk>/leave/",
+        members.member_leave,
+        name="member-leave",
+    ),
+    path(
+        "households/<int:pk>/persons/<int:person_pk>/edit/",
+        members.person_edit,
+        name="person-edit",
+    ),
+    path(
+        "households/<int:pk>/persons/<int:person_pk>/reveal/",
+        members.person_reveal,
+        name="person-reveal",
+    ),
+    path("households/<int:pk>/income/add/", evidence.income_add, name="income-add"),
+    path("households/<int:pk>/assets/add/", evidence.asset_add, name="asset-add"),
+    path(
+        "households/<int:pk>/income/<int:evidence_pk>/end/",
+        evidence.evidence_end,
+        {"kind": "income"},
+        name="income-end",
+    ),
+    path(
+        "households/<int:pk>/assets/<int:evidence_pk>/end/",
+        evidence.evidence_end,
+        {"kind": "asset"},
+        name="asset-end",
+    ),
+    path(
+        "households/<int:pk>/documents/upload/",
+        evidence.document_upload,
+        name="document-upload",
+    ),
+    path(
+        "households/<int:pk>/authorisations/add/",
+        evidence.authorisation_add,
+        name="authorisation-add",
+    ),
+    path("documents/<int:pk>/download/", evidence.document_download, name="document-download"),
     # Caseload import pages (cases/views/imports.py) go below this line.
+    path("imports/", import_views.import_upload, name="import-upload"),
+    path("imports/<int:pk>/", import_views.import_status, name="import-status"),
+    path("imports/<int:pk>/progress/", import_views.import_progress, name="import-progress"),
+    path("imports/template.<str:fmt>", import_views.import_template, name="import-template"),
 ]

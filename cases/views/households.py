@@ -1,7 +1,318 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+"""Household pages: the list (search, filters, CSV export), registering a household with its
+members, the household's page, and editing it. Reads come from cases.selectors (the one place
+that scopes by town), writes go through cases.services."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from .. import selectors, services
+from ..forms import HouseholdCreateForm, HouseholdEditForm, HouseholdFilterForm, MemberFormSet
+from ..models import Membership
+from .common import (
+    apply_service_errors,
+    case_reader_required,
+    error_summary,
+    querystring_without_page,
+    registry_editor_required,
+)
+
+PAGE_SIZE = 25
+FILTER_KEYS = ("search", "town", "village", "status")
+EXPORT_CHUNK = 500
+MAX_MEMBER_ROWS = 20
 
 
-@login_required
+def _filter_form(request) -> HouseholdFilterForm:
+    towns = list(selectors.towns_in_scope(request.user))
+    villages = selectors.villages_in_scope(request.user)
+    town_code = request.GET.get("town", "")
+    if town_code:
+        villages = villages.filter(town__code=town_code)
+    return HouseholdFilterForm(request.GET or None, towns=towns, villages=villages)
+
+
+def _head(household):
+    """The current head among the prefetched current memberships (no query)."""
+    for membership in household.current_memberships:
+        if membership.relation == Membership.Relation.HEAD:
+            return membership.person
+    return None
+
+
+@require_GET
+@case_reader_required
 def household_list(request):
-    return HttpResponse("households")
+    form = _filter_form(request)
+    filters = form.filters() if form.is_bound else {}
+    households = selectors.household_list(user=request.user, **filters)
+    page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(household, _head(household)) for household in page.object_list]
+    return render(
+        request,
+        "cases/household_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "filters_query": querystring_without_page(request.GET, FILTER_KEYS),
+        },
+    )
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, so rows can be streamed."""
+
+    def write(self, value):
+        return value
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """Text a spreadsheet will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _csv_lines(households):
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # BOM: Excel then reads the file as UTF-8 and shows the Chinese names.
+    yield writer.writerow(
+        [
+            _("Household"),
+            _("Town"),
+            _("Village or community"),
+            _("Head of household"),
+            _("Head's ID number (masked)"),
+            _("Members"),
+            _("Address"),
+            _("Household-registration place"),
+            _("Status"),
+        ]
+    )
+    for household in households.iterator(chunk_size=EXPORT_CHUNK):
+        head = _head(household)
+        yield writer.writerow(
+            [
+                _cell(value)
+                for value in (
+                    household.pk,
+                    household.town.name,
+                    household.village.name if household.village else "",
+                    head.name if head else "",
+                    head.masked_id if head else "",
+                    len(household.current_memberships),
+                    household.address,
+                    household.hukou_place,
+                    household.get_status_display(),
+                )
+            ]
+        )
+
+
+@require_GET
+@case_reader_required
+def household_export(request):
+    """The list as CSV, with the list's filters and scope, masked IDs, and an audit event."""
+    form = _filter_form(request)
+    filters = form.filters() if form.is_bound else {}
+    if form.is_bound and form.errors:
+        # Export exactly what was asked for or nothing: the list page shows what is wrong.
+        return redirect(f"{reverse('cases:household-list')}?{request.GET.urlencode()}")
+    households = selectors.household_list(user=request.user, **filters)
+    services.export_recorded(
+        actor=request.user,
+        what="households",
+        rows=households.count(),
+        request=request,
+        **filters,
+    )
+    response = StreamingHttpResponse(_csv_lines(households), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="households-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _member_inputs(formset):
+    """The filled rows of the member formset, with the form each came from."""
+    rows = []
+    for form in formset.forms:
+        if form.is_blank():
+            continue
+        data = form.cleaned_data
+        member = services.MemberInput(
+            name=data["name"],
+            id_number=data["id_number"],
+            relation=data["relation"],
+            extra=form.person_extra(),
+        )
+        rows.append((form, member))
+    return rows
+
+
+def _apply_member_errors(error: ValidationError, form, rows, members_errors: list) -> None:
+    """household_create's errors: "members[2].id_number" goes to the second filled member row's
+    ID number field; "members" (one head, at least one member) above the formset; the rest to
+    the household form."""
+    if not hasattr(error, "error_dict"):
+        apply_service_errors(form, error)
+        return
+    household_errors = {}
+    for key, messages_ in error.message_dict.items():
+        if key == "members":
+            members_errors.extend(messages_)
+            continue
+        if key.startswith("members["):
+            index_text, _dot, field = key[len("members[") :].partition("].")
+            index = int(index_text) - 1 if index_text.isdigit() else -1
+            if 0 <= index < len(rows):
+                apply_service_errors(
+                    rows[index][0], ValidationError({field or "__all__": messages_})
+                )
+                continue
+        household_errors[key] = messages_
+    if household_errors:
+        apply_service_errors(form, ValidationError(household_errors))
+
+
+def _formset_summary(formset) -> list[str]:
+    lines = []
+    for number, member_form in enumerate(formset.forms, start=1):
+        prefix = _("Member %(number)d — ") % {"number": number}
+        lines.extend(error_summary(member_form, prefix=prefix))
+    return lines
+
+
+@require_http_methods(["GET", "POST"])
+@registry_editor_required
+def household_create(request):
+    members_errors: list[str] = []
+    if request.method == "POST":
+        form = HouseholdCreateForm(request.POST, user=request.user)
+        formset = MemberFormSet(request.POST, prefix="members")
+        if form.is_valid() and formset.is_valid():
+            rows = _member_inputs(formset)
+            try:
+                household = services.household_create(
+                    actor=request.user,
+                    town=form.cleaned_data["town"],
+                    village=form.cleaned_data["village"],
+                    address=form.cleaned_data["address"],
+                    hukou_place=form.cleaned_data["hukou_place"],
+                    members=[member for _form, member in rows],
+                )
+            except ValidationError as error:
+                _apply_member_errors(error, form, rows, members_errors)
+            else:
+                messages.success(request, _("Household #%(id)d registered.") % {"id": household.pk})
+                return redirect("cases:household-detail", pk=household.pk)
+        members_errors.extend(formset.non_form_errors())
+    else:
+        form = HouseholdCreateForm(user=request.user)
+        # ?members=N gives N member rows without JavaScript (the page's button adds rows too).
+        rows = request.GET.get("members", "1")
+        count = min(max(int(rows), 1), MAX_MEMBER_ROWS) if rows.isdigit() else 1
+        initial = [{"relation": Membership.Relation.HEAD}] + [{}] * (count - 1)
+        formset = MemberFormSet(prefix="members", initial=initial)
+    summary = error_summary(form) + _formset_summary(formset) + list(members_errors)
+    return render(
+        request,
+        "cases/household_create.html",
+        {
+            "form": form,
+            "formset": formset,
+            "members_errors": members_errors,
+            "summary": summary,
+        },
+        status=400 if summary else 200,
+    )
+
+
+@require_GET
+@case_reader_required
+def household_detail(request, pk):
+    household = selectors.household_get(user=request.user, pk=pk)
+    user = request.user
+    memberships = list(selectors.household_members(household=household))
+    context = {
+        "household": household,
+        "current_members": [m for m in memberships if m.left_on is None],
+        "past_members": [m for m in memberships if m.left_on is not None],
+        "income_lines": selectors.income_lines_in_scope(user)
+        .filter(household=household)
+        .select_related("income_type", "person")
+        .order_by("-valid_from", "-id"),
+        "assets": selectors.assets_in_scope(user)
+        .filter(household=household)
+        .select_related("person")
+        .order_by("-valid_from", "-id"),
+        "authorisations": selectors.authorisations_in_scope(user)
+        .filter(household=household)
+        .select_related("person", "scan"),
+        "documents": selectors.documents_in_scope(user)
+        .filter(household=household)
+        .select_related("person", "uploaded_by"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "cases/household_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@registry_editor_required
+def household_edit(request, pk):
+    household = selectors.household_get(user=request.user, pk=pk)
+    form = HouseholdEditForm(request.POST or None, user=request.user, household=household)
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        if not changes:
+            form.add_error(None, _("Nothing was changed."))
+        else:
+            try:
+                services.household_update(
+                    actor=request.user,
+                    household=household,
+                    reason=form.cleaned_data["reason"],
+                    **changes,
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, _("The household was updated."))
+                return redirect("cases:household-detail", pk=household.pk)
+    return render_form(
+        request,
+        form,
+        household=household,
+        title=_("Edit household #%(id)d") % {"id": household.pk},
+        submit=_("Save changes"),
+    )
+
+
+def render_form(request, form, *, household, title, submit, intro="", multipart=False):
+    """The one page for every small registry form: title, error summary, fields, submit."""
+    summary = error_summary(form)
+    return render(
+        request,
+        "cases/form_page.html",
+        {
+            "form": form,
+            "household": household,
+            "title": title,
+            "intro": intro,
+            "submit": submit,
+            "multipart": multipart,
+            "summary": summary,
+        },
+        status=400 if summary else 200,
+    )

@@ -1,0 +1,49 @@
+"""Background jobs of the cases app. Each task takes ids, calls one service and is safe to run
+twice."""
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils.translation import gettext as _
+
+from . import imports
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, name="cases.import_households", max_retries=5)
+def import_households(self, household_import_id: int) -> dict | None:
+    """Check and write one uploaded caseload file (cases.imports.household_import_run). A
+    finished import is left as it is, so a repeated delivery changes nothing. A lost database
+    connection is retried (the import's transaction was rolled back, so the run starts over);
+    anything else ends the import as rejected, so its status page does not wait forever."""
+    try:
+        household_import = imports.household_import_run(household_import_id=household_import_id)
+    except OperationalError as exc:
+        if not self.request.is_eager and self.request.retries < self.max_retries:
+            raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+        imports.household_import_fail(
+            household_import_id=household_import_id,
+            message=_("The database could not be reached; nothing was written. Try again later."),
+        )
+        raise
+    except Exception:
+        logger.exception("household import %s failed", household_import_id)
+        imports.household_import_fail(
+            household_import_id=household_import_id,
+            message=_(
+                "The import stopped on an unexpected error; nothing was written. "
+                "Tell the administrator."
+            ),
+        )
+        raise
+    if household_import is None:
+        return None
+    return {
+        "id": household_import.pk,
+        "status": household_import.status,
+        "households_created": household_import.households_created,
+        "persons_created": household_import.persons_created,
+        "errors": len(household_import.errors or []),
+    }
