@@ -1,0 +1,92 @@
+# Relief: named entry points. A newcomer needs two: `make run` and `make test`.
+# Each target creates or updates the virtual environment in .venv itself.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstalled whenever pyproject.toml is newer than this stamp.
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PASSWORD ?= relief-demo
+# Extra arguments, e.g. `make test ARGS="tests/cases -x"`.
+ARGS ?=
+
+.PHONY: help run test lint format check bench messages clean
+
+help:
+	@echo "make run       set up, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make test      run the test suite (ARGS=... passes arguments to pytest)"
+	@echo "make lint      ruff check + ruff format --check"
+	@echo "make format    ruff format + ruff check --fix"
+	@echo "make check     makemigrations --check and Django's system checks"
+	@echo "make bench     registry search benchmark (bench/registry_search.py)"
+	@echo "make messages  extract and compile the zh_Hans translations"
+	@echo "make clean     remove .venv, var/ (SQLite database, dev secret) and caches"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Relief needs Python 3.11 or newer: run 'make clean' and 'make PYTHON=python3.11 ...'"; exit 1; }
+	@echo "==> installing Relief and its test tools into $(VENV)"
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+# The quick start: development settings (DEBUG on, a development secret generated under var/,
+# SQLite under var/, Celery tasks run eagerly in-process because REDIS_URL is unset).
+run: export DEBUG := 1
+run: export ALLOWED_HOSTS := localhost,127.0.0.1
+run: export DEMO_PASSWORD := $(DEMO_PASSWORD)
+run: $(STAMP)
+	$(MANAGE) migrate --noinput
+	@# seed_demo is safe to run twice: it adds only missing demo households and resets the demo
+	@# users' passwords to DEMO_PASSWORD, so the logins printed below always work.
+	$(MANAGE) seed_demo
+	@echo
+	@echo "  Relief is starting at http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password: $$DEMO_PASSWORD):"
+	@echo "    worker-chashan       case worker, 茶山 (every town has worker-<slug>)"
+	@echo "    supervisor-chashan   town supervisor, 茶山 (every town has supervisor-<slug>)"
+	@echo "    supervisor           city supervisor"
+	@echo "    finance              finance officer"
+	@echo "    auditor              auditor (read-only)"
+	@echo "    admin                administrator (also /admin/)"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/    Stop with Ctrl-C."
+	@echo
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: export DEBUG := 1
+check: $(STAMP)
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check
+
+bench: $(STAMP)
+	$(BIN)/python bench/registry_search.py $(ARGS)
+
+# Needs GNU gettext (Debian: apt-get install gettext).
+messages: export DEBUG := 1
+messages: $(STAMP)
+	@command -v msgfmt >/dev/null || { echo "make messages needs GNU gettext: apt-get install gettext"; exit 1; }
+	mkdir -p locale
+	$(MANAGE) makemessages --locale zh_Hans --ignore '.venv/*' --ignore 'var/*' --ignore 'tests/*' --ignore 'bench/*'
+	$(MANAGE) compilemessages --locale zh_Hans --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache relief.egg-info
+	find . -name __pycache__ -type d -not -path './.git/*' -prune -exec rm -rf {} +
