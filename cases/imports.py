@@ -40,7 +40,7 @@ from relief.models import AuditEvent
 from relief.services import record
 from relief.tabular import Column, ImportReport, Row, TabularError
 
-from . import permissions, selectors
+from . import permissions, services
 from .idnumbers import parse_id_number
 from .models import (
     Asset,
@@ -709,13 +709,6 @@ class _Rejected(Exception):
         self.report = report
 
 
-def household_imports_in_scope(user) -> QuerySet[HouseholdImport]:
-    """Imports of the towns the user may see (a selector; belongs in cases.selectors)."""
-    return selectors.scope_by_town(
-        HouseholdImport.objects.select_related("town", "actor"), user, "town"
-    )
-
-
 def household_import_create(
     *, actor, town: Town, upload, file_name: str = ""
 ) -> tuple[HouseholdImport, bool]:
@@ -723,9 +716,8 @@ def household_import_create(
     same file, return that import and False instead. `actor` None: the command line."""
     if actor is not None:
         permissions.require(permissions.can_edit_registry(actor))
-        if not selectors.towns_in_scope(actor).filter(pk=town.pk).exists():
-            raise ValidationError({"town": _("You may not register cases in this town.")})
-    if town.valid_to is not None and town.valid_to < timezone.localdate():
+        services.check_town_open_to(actor=actor, town=town)
+    elif town.valid_to is not None and town.valid_to < timezone.localdate():
         raise ValidationError({"town": _("This town is no longer in use.")})
     name = os.path.basename(file_name or getattr(upload, "name", "") or "")
     extension = os.path.splitext(name)[1].lower()
@@ -841,11 +833,15 @@ def _run_locked(household_import, table, today, reporter) -> HouseholdImport:
         return household_import
     actor = household_import.actor
     if actor is not None:
+        # Rights are checked again when the task runs: a role may have changed since the upload.
         refusal = None
         if not permissions.can_edit_registry(actor):
             refusal = _("Your role may not import cases.")
-        elif not selectors.towns_in_scope(actor).filter(pk=town.pk).exists():
-            refusal = _("You may not register cases in this town.")
+        else:
+            try:
+                services.check_town_open_to(actor=actor, town=town)
+            except ValidationError as exc:
+                refusal = " ".join(exc.message_dict["town"])
         if refusal:
             raise _Rejected(ImportReport([tabular.RowError(0, "", refusal)]))
     earlier = (

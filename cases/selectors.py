@@ -16,6 +16,7 @@ from .models import (
     Authorisation,
     Document,
     Household,
+    HouseholdImport,
     IncomeLine,
     Membership,
     Person,
@@ -90,6 +91,10 @@ def documents_in_scope(user) -> QuerySet[Document]:
 
 def authorisations_in_scope(user) -> QuerySet[Authorisation]:
     return scope_by_town(Authorisation.objects.all(), user, "household__town")
+
+
+def household_imports_in_scope(user) -> QuerySet[HouseholdImport]:
+    return scope_by_town(HouseholdImport.objects.select_related("town", "actor"), user, "town")
 
 
 def get_in_scope(qs: QuerySet, **lookup):

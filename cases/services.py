@@ -42,7 +42,8 @@ class MemberInput:
     extra: dict = field(default_factory=dict)
 
 
-def _check_town(*, actor, town: Town, field_name: str = "town") -> None:
+def check_town_open_to(*, actor, town: Town, field_name: str = "town") -> None:
+    """The actor may register cases in this town, and the town is still in use."""
     if not selectors.towns_in_scope(actor).filter(pk=town.pk).exists():
         raise ValidationError({field_name: _("You may not register cases in this town.")})
     if town.valid_to is not None and town.valid_to < timezone.localdate():
@@ -160,7 +161,7 @@ def household_create(
 ) -> Household:
     """Register a household with its members. Exactly one member is the head."""
     permissions.require(permissions.can_edit_registry(actor))
-    _check_town(actor=actor, town=town)
+    check_town_open_to(actor=actor, town=town)
     _check_village(town=town, village=village)
     today = today or timezone.localdate()
     if not (address or "").strip():

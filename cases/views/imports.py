@@ -72,14 +72,14 @@ def import_upload(request):
         {
             "form": form,
             "summary": error_summary(form),
-            "imports": imports.household_imports_in_scope(request.user)[:20],
+            "imports": selectors.household_imports_in_scope(request.user)[:20],
         },
     )
 
 
 def _import_in_scope(request, pk) -> HouseholdImport:
     # Another town's import does not exist for this user.
-    return selectors.get_in_scope(imports.household_imports_in_scope(request.user), pk=pk)
+    return selectors.get_in_scope(selectors.household_imports_in_scope(request.user), pk=pk)
 
 
 @case_reader_required
