@@ -41,6 +41,15 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture
+def client():
+    """A test client that asks for English pages, so assertions compare the English source
+    strings. Tests of the Chinese default build their own `Client()`."""
+    from django.test import Client
+
+    return Client(headers={"accept-language": "en"})
+
+
+@pytest.fixture
 def worker_chashan(db):
     return staff_user("worker-chashan", Role.CASE_WORKER, "chashan")
 

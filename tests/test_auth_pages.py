@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 
 from relief.models import AuditEvent
@@ -37,8 +38,8 @@ def is_logged_in(client):
 
 
 @pytest.mark.django_db
-def test_login_page_is_in_simplified_chinese_by_default(client, login_url):
-    response = client.get(login_url)
+def test_login_page_is_in_simplified_chinese_by_default(login_url):
+    response = Client().get(login_url)  # no Accept-Language: the default applies
     assert response.status_code == 200
     assert response.headers["Content-Language"] == "zh-hans"
     assert '<html lang="zh-hans">' in response.content.decode()
@@ -57,8 +58,8 @@ def test_login_page_follows_the_chosen_language(client, login_url):
 
 
 @pytest.mark.django_db
-def test_admin_login_page_is_in_simplified_chinese_by_default(client):
-    response = client.get(reverse("admin:login"))
+def test_admin_login_page_is_in_simplified_chinese_by_default():
+    response = Client().get(reverse("admin:login"))
     assert response.status_code == 200
     content = response.content.decode()
     assert "用户名" in content and "密码" in content

@@ -12,7 +12,9 @@ PASSWORD = "relief-test-pw"
 
 
 def obtain(username: str, password: str, fmt: str = "json"):
-    return APIClient().post(URL, {"username": username, "password": password}, format=fmt)
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en").post(
+        URL, {"username": username, "password": password}, format=fmt
+    )
 
 
 @pytest.mark.django_db
