@@ -1,6 +1,11 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent
+
+admin.site.site_header = _("Relief administration")
+admin.site.site_title = _("Relief administration")
+admin.site.index_title = _("Configuration")
 
 
 @admin.register(AuditEvent)

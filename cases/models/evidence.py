@@ -7,6 +7,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from relief.history import tracked_history
 
@@ -24,7 +25,7 @@ class IncomeType(models.Model):
     优抚 payments, awards, scholarships, one-off compensation, social assistance are excluded)."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(pgettext_lazy("income type", "name"), max_length=60)
     counted = models.BooleanField(_("counted as income"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True, default="")
 

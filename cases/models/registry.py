@@ -46,7 +46,12 @@ class Household(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["town", "village"])]
+        indexes = [
+            models.Index(fields=["town", "village"]),
+            # A town's households newest first, and the town side of a scoped search without
+            # visiting the table (bench/registry_search.py).
+            models.Index(fields=["town", "id"], name="household_town_id"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["town", "import_ref"],
@@ -126,9 +131,12 @@ class Person(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [
-            # Name-prefix search (LIKE 'x%') on PostgreSQL whatever the database collation.
+            # Name-prefix search (LIKE 'x%') on PostgreSQL whatever the database collation; the
+            # id in the key lets the search read matching ids from the index alone.
             models.Index(
-                fields=["name"], name="person_name_prefix", opclasses=["varchar_pattern_ops"]
+                fields=["name", "id"],
+                name="person_name_prefix_id",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
             ),
         ]
         verbose_name = _("person")
@@ -180,6 +188,10 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["household_id", "joined_on", "id"]
+        indexes = [
+            # From the people a search matched to their households, from the index alone.
+            models.Index(fields=["person", "household"], name="membership_person_household"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["person"],
