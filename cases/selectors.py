@@ -121,6 +121,10 @@ def matching_persons(search: str) -> QuerySet[Person]:
     return Person.objects.filter(name__startswith=search.strip())
 
 
+# A search lists at most this many households, the newest first: narrow it to see others.
+SEARCH_LIMIT = 1000
+
+
 def household_list(
     *, user, search: str = "", town: str = "", village: str = "", status: str = ""
 ) -> QuerySet[Household]:
@@ -139,9 +143,14 @@ def household_list(
         qs = qs.filter(status=status)
     if search.strip():
         people = matching_persons(search)
-        qs = qs.filter(
+        matched = qs.filter(
             Exists(Membership.objects.filter(household_id=OuterRef("pk"), person__in=people))
         )
+        # One pass over the matches gives the ids of the newest SEARCH_LIMIT households; the
+        # page and its count then read only those, instead of each walking every match of a
+        # common name prefix again (bench/registry_search.py).
+        ids = list(matched.order_by("-id").values_list("id", flat=True)[:SEARCH_LIMIT])
+        qs = Household.objects.filter(id__in=ids)
     current = Membership.objects.filter(left_on__isnull=True).select_related("person")
     return (
         qs.select_related("town", "village")

@@ -4,6 +4,7 @@ A case worker in 茶山 and one in 大朗, their town supervisors, the city supe
 officer, an auditor and an administrator.
 """
 
+import importlib
 import os
 
 import pytest
@@ -38,6 +39,23 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Password hashing at production strength makes every login fixture slow; tests need none.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Towns and income types come from a data migration. A transactional test's flush removes
+    them; put them back (idempotently) for the transactional tests that follow."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("_django_db_helper")
+    from django.apps import apps
+
+    from cases.models import Town
+
+    if not Town.objects.exists():
+        load = importlib.import_module("cases.migrations.0002_towns_and_income_types").load
+        load(apps, None)
 
 
 @pytest.fixture

@@ -64,6 +64,9 @@ def household_list(request):
             "page": page,
             "rows": rows,
             "filters_query": querystring_without_page(request.GET, FILTER_KEYS),
+            "search_limit": selectors.SEARCH_LIMIT,
+            "search_limited": bool(filters.get("search"))
+            and page.paginator.count >= selectors.SEARCH_LIMIT,
         },
     )
 

@@ -33,9 +33,9 @@ def _chromium_path() -> str | None:
     return shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_instance():
-    """One Playwright for the session. Its sync API keeps an asyncio loop running in the main
+    """One Playwright per browser-test module. Its sync API keeps an asyncio loop running in the main
     thread, so Django's async-safety check would refuse every ORM call (the tests' own and the
     database fixtures') while it lives: DJANGO_ALLOW_ASYNC_UNSAFE is set for exactly that long."""
     try:
@@ -55,7 +55,7 @@ def playwright_instance():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(request):
     executable = _chromium_path()
     if executable is None:

@@ -12,11 +12,11 @@ import pytest
 from cases.models import Household, Membership, Role, Town
 from tests.factories import household_with_members, make_id_number, staff_user
 
-# A transactional test flushes the database after itself; serialized_rollback restores the
-# towns and income types of the data migration before each test.
+# Transactional: the live server / worker thread must see committed rows. The towns and income
+# types that a flush removes are put back by tests/conftest.py's _reference_data fixture.
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 PASSWORD = "relief-test-pw"

@@ -938,7 +938,7 @@ def test_second_import_of_the_same_file_pending_at_the_same_time_is_rejected(wor
     assert Household.objects.count() == 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_progress_is_visible_to_the_status_page_while_the_file_is_written(worker_chashan):
     from django.db import DEFAULT_DB_ALIAS, connection
 
