@@ -130,27 +130,28 @@ def household_list(
 ) -> QuerySet[Household]:
     """Scoped, filtered households with everything a list row shows, in a constant number of
     queries whatever the page size."""
-    qs = households_in_scope(user)
+    lookups: dict = {}
     if town:
-        qs = qs.filter(town__code=town)
+        lookups["town__code"] = town
     if village:
-        qs = (
-            qs.filter(village_id=village)
-            if str(village).isdigit()
-            else qs.filter(village__name=village)
-        )
+        lookups["village_id" if str(village).isdigit() else "village__name"] = village
     if status:
-        qs = qs.filter(status=status)
+        lookups["status"] = status
     if search.strip():
-        people = matching_persons(search)
-        matched = qs.filter(
-            Exists(Membership.objects.filter(household_id=OuterRef("pk"), person__in=people))
+        # Start from the matched people: their memberships give the household ids from the
+        # indexes alone, the newest SEARCH_LIMIT of them in one pass; the page and its count
+        # then read only those households (bench/registry_search.py).
+        members = scope_by_town(
+            Membership.objects.filter(person__in=matching_persons(search)), user, "household__town"
+        ).filter(**{f"household__{key}": value for key, value in lookups.items()})
+        ids = list(
+            members.order_by("-household_id")
+            .values_list("household_id", flat=True)
+            .distinct()[:SEARCH_LIMIT]
         )
-        # One pass over the matches gives the ids of the newest SEARCH_LIMIT households; the
-        # page and its count then read only those, instead of each walking every match of a
-        # common name prefix again (bench/registry_search.py).
-        ids = list(matched.order_by("-id").values_list("id", flat=True)[:SEARCH_LIMIT])
         qs = Household.objects.filter(id__in=ids)
+    else:
+        qs = households_in_scope(user).filter(**lookups)
     current = Membership.objects.filter(left_on__isnull=True).select_related("person")
     return (
         qs.select_related("town", "village")
