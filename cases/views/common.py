@@ -4,6 +4,7 @@ ValidationError is put back onto the form that produced it."""
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
@@ -56,9 +57,9 @@ def apply_service_errors(form, error: ValidationError, aliases: dict | None = No
         for message in error.messages:
             form.add_error(None, message)
         return
-    for key, messages in error.message_dict.items():
+    for key, field_messages in error.message_dict.items():
         name = aliases.get(key, key)
-        for message in messages:
+        for message in field_messages:
             if name in form.fields:
                 form.add_error(name, message)
             elif name in FORM_LEVEL_KEYS:
@@ -83,3 +84,21 @@ def error_summary(form, prefix: str = "") -> list[str]:
 def querystring_without_page(params, keys) -> str:
     """The filters of a list, to carry across its pages and into its export."""
     return urlencode([(key, params[key]) for key in keys if params.get(key)])
+
+
+def save_edit(request, form, update, success_message: str) -> bool:
+    """The edit pages' flow: a valid form whose `changes()` are not empty goes to `update(reason=,
+    **changes)` (a service); its errors land on the form. True when the change was saved."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    changes = form.changes()
+    if not changes:
+        form.add_error(None, _("Nothing was changed."))
+        return False
+    try:
+        update(reason=form.cleaned_data["reason"], **changes)
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return False
+    messages.success(request, success_message)
+    return True

@@ -3,6 +3,7 @@ members, the household's page, and editing it. Reads come from cases.selectors (
 that scopes by town), writes go through cases.services."""
 
 import csv
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ from .common import (
     error_summary,
     querystring_without_page,
     registry_editor_required,
+    save_edit,
 )
 
 PAGE_SIZE = 25
@@ -276,23 +278,9 @@ def household_detail(request, pk):
 def household_edit(request, pk):
     household = selectors.household_get(user=request.user, pk=pk)
     form = HouseholdEditForm(request.POST or None, user=request.user, household=household)
-    if request.method == "POST" and form.is_valid():
-        changes = form.changes()
-        if not changes:
-            form.add_error(None, _("Nothing was changed."))
-        else:
-            try:
-                services.household_update(
-                    actor=request.user,
-                    household=household,
-                    reason=form.cleaned_data["reason"],
-                    **changes,
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, _("The household was updated."))
-                return redirect("cases:household-detail", pk=household.pk)
+    update = partial(services.household_update, actor=request.user, household=household)
+    if save_edit(request, form, update, _("The household was updated.")):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,

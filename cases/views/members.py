@@ -1,6 +1,8 @@
 """Member pages: a person joins or leaves a household, a person's details change, and an ID
 number is revealed (an explicit, audited action, DOMAIN.md §2)."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -10,7 +12,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors, services
 from ..forms import MemberAddForm, MemberLeaveForm, PersonEditForm
-from .common import apply_service_errors, case_reader_required, registry_editor_required
+from .common import (
+    apply_service_errors,
+    case_reader_required,
+    registry_editor_required,
+    save_edit,
+)
 from .households import render_form
 
 
@@ -114,23 +121,9 @@ def person_edit(request, pk, person_pk):
     household = selectors.household_get(user=request.user, pk=pk)
     person = _member_of(request.user, household, person_pk)
     form = PersonEditForm(request.POST or None, person=person)
-    if request.method == "POST" and form.is_valid():
-        changes = form.changes()
-        if not changes:
-            form.add_error(None, _("Nothing was changed."))
-        else:
-            try:
-                services.person_update(
-                    actor=request.user,
-                    person=person,
-                    reason=form.cleaned_data["reason"],
-                    **changes,
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, _("The member's details were updated."))
-                return redirect("cases:household-detail", pk=household.pk)
+    update = partial(services.person_update, actor=request.user, person=person)
+    if save_edit(request, form, update, _("The member's details were updated.")):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,
