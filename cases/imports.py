@@ -29,7 +29,7 @@ from django.db import (
     connections,
     transaction,
 )
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -424,21 +424,18 @@ def household_import_validate(
         income_types[income_type.name.lower()] = income_type
         income_types[income_type.code.lower()] = income_type
     persons = {p.id_number: p for p in _in_chunks(Person.objects.all(), "id_number", first_row_of)}
-    person_ids = [p.pk for p in persons.values()]
-    current_members = set()
-    last_left: dict[int, datetime.date] = {}
-    for chunk in _chunks(person_ids, QUERY_CHUNK):
-        current_members.update(
-            Membership.objects.filter(person_id__in=chunk, left_on__isnull=True).values_list(
-                "person_id", flat=True
-            )
-        )
-        last_left.update(
-            Membership.objects.filter(person_id__in=chunk, left_on__isnull=False)
-            .values("person_id")
-            .annotate(last=Max("left_on"))
-            .values_list("person_id", "last")
-        )
+    # The one membership rule of the registry, asked for every known person of the file at once.
+    # A row whose joined_on is itself bad is still told when the person is a current member.
+    joins = {
+        persons[row["id_number"]].pk: row["joined_on"]
+        if row.valid("joined_on")
+        else datetime.date.max
+        for row in rows
+        if row.valid("id_number") and row["id_number"] in persons
+    }
+    join_refusals: dict[int, dict[str, str]] = {}
+    for chunk in _chunks(list(joins), QUERY_CHUNK):
+        join_refusals.update(services.join_refusals({pk: joins[pk] for pk in chunk}))
 
     for ref, group in groups.items():
         if ref in existing_refs:
@@ -463,7 +460,7 @@ def household_import_validate(
         plan.households.append(HouseholdPlan(ref=ref, rows=group, village=village))
 
     for row in rows:
-        _check_row_against_registry(report, row, persons, current_members, last_left, income_types)
+        _check_row_against_registry(report, row, persons, join_refusals, income_types)
 
     plan.existing_persons = persons
     plan.income_types = income_types
@@ -506,9 +503,7 @@ def _check_household_rows(report: ImportReport, ref: str, group: list[Row]) -> N
                 )
 
 
-def _check_row_against_registry(
-    report, row: Row, persons, current_members, last_left, income_types
-) -> None:
+def _check_row_against_registry(report, row: Row, persons, join_refusals, income_types) -> None:
     person = persons.get(row["id_number"]) if row.valid("id_number") else None
     if person is not None:
         if row.valid("name") and row["name"] and person.name != row["name"]:
@@ -517,30 +512,8 @@ def _check_row_against_registry(
                 "name",
                 _("this ID number is registered under another name; check both"),
             )
-        # The message names no household: a case worker must not learn another town's details.
-        if person.pk in current_members:
-            report.add(
-                row.number,
-                "id_number",
-                _(
-                    "this person is already a member of a household in the registry; that "
-                    "household must record their leaving first"
-                ),
-            )
-        elif (
-            person.pk in last_left
-            and row.valid("joined_on")
-            and last_left[person.pk] > row["joined_on"]
-        ):
-            report.add(
-                row.number,
-                "joined_on",
-                _(
-                    "this person was a member of another household until %(date)s; they can "
-                    "join from that day"
-                )
-                % {"date": last_left[person.pk].isoformat()},
-            )
+        for column, message in join_refusals.get(person.pk, {}).items():
+            report.add(row.number, column, message)
     if row.valid("id_number", "joined_on") and row["id_number"]:
         birth = parse_id_number(row["id_number"]).birth_date
         if row["joined_on"] < birth:

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from relief.errors import NestedValidationError
 from relief.history import with_actor
@@ -92,30 +94,48 @@ def person_resolve(*, actor, member: MemberInput, today: datetime.date | None = 
     return person
 
 
-def _check_can_join(
-    *, person: Person, joined_on: datetime.date, household: Household | None = None
-) -> None:
-    """A person is in at most one household at a time. The message names no other household:
-    a case worker must not learn another town's details from it."""
-    others = Membership.objects.filter(person=person)
-    if household is not None:
-        others = others.exclude(household=household, left_on__isnull=True)
-    if others.filter(left_on__isnull=True).exists():
-        raise ValidationError(
-            {
-                "id_number": _(
-                    "This person is already a member of another household. That household must record their leaving first."
-                )
-            }
+ALREADY_A_MEMBER = gettext_lazy(
+    "This person is already a member of another household. That household must record their "
+    "leaving first."
+)
+LEFT_LATER = gettext_lazy(
+    "This person was a member of another household until %(date)s; they can join from that day."
+)
+
+
+def join_refusals(joins: dict[int, datetime.date]) -> dict[int, dict[str, str]]:
+    """The one rule "a person is in at most one household at a time", for many people at once:
+    for each person id -> the day they would join, the field errors refusing it (none: may
+    join). Two queries whatever the number of people; the caseload import calls it for a whole
+    file. The messages name no other household: a case worker must not learn another town's
+    details from them."""
+    ids = list(joins)
+    current = set(
+        Membership.objects.filter(person_id__in=ids, left_on__isnull=True).values_list(
+            "person_id", flat=True
         )
-    if others.filter(left_on__gt=joined_on).exists():
-        raise ValidationError(
-            {
-                "joined_on": _(
-                    "This person was a member of another household after this date; they can join from the day they left it."
-                )
+    )
+    last_left = dict(
+        Membership.objects.filter(person_id__in=ids, left_on__isnull=False)
+        .values("person_id")
+        .annotate(last=Max("left_on"))
+        .values_list("person_id", "last")
+    )
+    refusals = {}
+    for person_id, joined_on in joins.items():
+        if person_id in current:
+            refusals[person_id] = {"id_number": str(ALREADY_A_MEMBER)}
+        elif person_id in last_left and last_left[person_id] > joined_on:
+            refusals[person_id] = {
+                "joined_on": str(LEFT_LATER) % {"date": last_left[person_id].isoformat()}
             }
-        )
+    return refusals
+
+
+def _check_can_join(*, person: Person, joined_on: datetime.date) -> None:
+    refusal = join_refusals({person.pk: joined_on}).get(person.pk)
+    if refusal:
+        raise ValidationError(refusal)
 
 
 def _membership_create(*, actor, household, person, relation, joined_on, reason) -> Membership:
@@ -136,13 +156,7 @@ def _membership_create(*, actor, household, person, relation, joined_on, reason)
             with_actor(membership, actor, reason).save()
     except IntegrityError:
         # A concurrent registration won the race; the constraint is the last word.
-        raise ValidationError(
-            {
-                "id_number": _(
-                    "This person is already a member of another household. That household must record their leaving first."
-                )
-            }
-        ) from None
+        raise ValidationError({"id_number": str(ALREADY_A_MEMBER)}) from None
     return membership
 
 

@@ -42,6 +42,16 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Code called directly (services, commands) speaks English in tests, whatever language an
+    earlier request left active; requests still choose their own through LocaleMiddleware."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request):
     """Towns and income types come from a data migration. A transactional test's flush removes
     them; put them back (idempotently) for the transactional tests that follow."""

@@ -86,19 +86,30 @@ def querystring_without_page(params, keys) -> str:
     return urlencode([(key, params[key]) for key in keys if params.get(key)])
 
 
-def save_edit(request, form, update, success_message: str) -> bool:
-    """The edit pages' flow: a valid form whose `changes()` are not empty goes to `update(reason=,
-    **changes)` (a service); its errors land on the form. True when the change was saved."""
+def submit_form(request, form, action, success, aliases: dict | None = None) -> bool:
+    """The form pages' one flow. A valid POSTed form goes to `action(cleaned_data)`, which calls
+    one service; the service's ValidationError lands on the form's fields (renamed by
+    `aliases`); on success `success` (a message, or a function of the action's result giving
+    one) is flashed. True when the service succeeded, so the view redirects."""
     if request.method != "POST" or not form.is_valid():
         return False
-    changes = form.changes()
-    if not changes:
-        form.add_error(None, _("Nothing was changed."))
-        return False
     try:
-        update(reason=form.cleaned_data["reason"], **changes)
+        result = action(form.cleaned_data)
     except ValidationError as error:
-        apply_service_errors(form, error)
+        apply_service_errors(form, error, aliases)
         return False
-    messages.success(request, success_message)
+    messages.success(request, success(result) if callable(success) else success)
     return True
+
+
+def save_edit(request, form, update, success_message: str) -> bool:
+    """Edit pages: the form's `changes()` go to `update(reason=..., **changes)`; a save that
+    changes nothing is refused."""
+
+    def action(data):
+        changes = form.changes()
+        if not changes:
+            raise ValidationError(_("Nothing was changed."))
+        return update(reason=data["reason"], **changes)
+
+    return submit_form(request, form, action, success_message)

@@ -1,8 +1,6 @@
 """Evidence pages: income lines, assets, ending either, documents (upload and a scoped
 download), and signed authorisations."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -10,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import selectors, services
 from ..forms import AssetForm, AuthorisationForm, DocumentForm, EvidenceEndForm, IncomeLineForm
-from .common import apply_service_errors, case_reader_required, registry_editor_required
+from .common import case_reader_required, registry_editor_required, submit_form
 from .households import render_form
 
 EVIDENCE_FIELDS = ("person", "valid_from", "valid_to", "source", "note")
@@ -21,21 +19,18 @@ EVIDENCE_FIELDS = ("person", "valid_from", "valid_to", "source", "note")
 def income_add(request, pk):
     household = selectors.household_get(user=request.user, pk=pk)
     form = IncomeLineForm(request.POST or None, user=request.user, household=household)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.income_line_create(
-                actor=request.user,
-                household=household,
-                income_type=data["income_type"],
-                monthly_amount=data["monthly_amount"],
-                **{name: data[name] for name in EVIDENCE_FIELDS},
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The income line was recorded."))
-            return redirect("cases:household-detail", pk=household.pk)
+
+    def action(data):
+        return services.income_line_create(
+            actor=request.user,
+            household=household,
+            income_type=data["income_type"],
+            monthly_amount=data["monthly_amount"],
+            **{name: data[name] for name in EVIDENCE_FIELDS},
+        )
+
+    if submit_form(request, form, action, _("The income line was recorded.")):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,
@@ -50,8 +45,8 @@ def income_add(request, pk):
 def asset_add(request, pk):
     household = selectors.household_get(user=request.user, pk=pk)
     form = AssetForm(request.POST or None, user=request.user, household=household)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def action(data):
         fields = {name: data[name] for name in EVIDENCE_FIELDS}
         fields.update(
             kind=data["kind"],
@@ -61,13 +56,10 @@ def asset_add(request, pk):
         )
         if data["value"] is not None:
             fields["value"] = data["value"]
-        try:
-            services.asset_create(actor=request.user, household=household, **fields)
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The asset was recorded."))
-            return redirect("cases:household-detail", pk=household.pk)
+        return services.asset_create(actor=request.user, household=household, **fields)
+
+    if submit_form(request, form, action, _("The asset was recorded.")):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,
@@ -93,23 +85,20 @@ def evidence_end(request, pk, kind, evidence_pk):
         pk=evidence_pk,
     )
     form = EvidenceEndForm(request.POST or None, initial={"valid_to": evidence.valid_to})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.evidence_end(
-                actor=request.user,
-                evidence=evidence,
-                valid_to=form.cleaned_data["valid_to"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(what)s now holds until %(date)s.")
-                % {"what": evidence, "date": form.cleaned_data["valid_to"].isoformat()},
-            )
-            return redirect("cases:household-detail", pk=household.pk)
+
+    def action(data):
+        return services.evidence_end(
+            actor=request.user, evidence=evidence, valid_to=data["valid_to"], reason=data["reason"]
+        )
+
+    def success(ended):
+        return _("%(what)s now holds until %(date)s.") % {
+            "what": ended,
+            "date": ended.valid_to.isoformat(),
+        }
+
+    if submit_form(request, form, action, success):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,
@@ -128,22 +117,19 @@ def document_upload(request, pk):
     form = DocumentForm(
         request.POST or None, request.FILES or None, user=request.user, household=household
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.document_upload(
-                actor=request.user,
-                household=household,
-                upload=data["file"],
-                title=data["title"],
-                kind=data["kind"],
-                person=data["person"],
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The document was uploaded."))
-            return redirect("cases:household-detail", pk=household.pk)
+
+    def action(data):
+        return services.document_upload(
+            actor=request.user,
+            household=household,
+            upload=data["file"],
+            title=data["title"],
+            kind=data["kind"],
+            person=data["person"],
+        )
+
+    if submit_form(request, form, action, _("The document was uploaded.")):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,
@@ -184,24 +170,22 @@ def authorisation_add(request, pk):
     form = AuthorisationForm(
         request.POST or None, request.FILES or None, user=request.user, household=household
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.authorisation_create(
-                actor=request.user,
-                household=household,
-                person=data["person"],
-                signer_name=data["signer_name"],
-                signed_on=data["signed_on"],
-                valid_until=data["valid_until"],
-                scope=data["scope"],
-                scan=data["scan"],
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error, aliases={"file": "scan", "valid_to": "valid_until"})
-        else:
-            messages.success(request, _("The authorisation was recorded."))
-            return redirect("cases:household-detail", pk=household.pk)
+
+    def action(data):
+        return services.authorisation_create(
+            actor=request.user,
+            household=household,
+            person=data["person"],
+            signer_name=data["signer_name"],
+            signed_on=data["signed_on"],
+            valid_until=data["valid_until"],
+            scope=data["scope"],
+            scan=data["scan"],
+        )
+
+    recorded = _("The authorisation was recorded.")
+    if submit_form(request, form, action, recorded, aliases={"file": "scan"}):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,

@@ -3,8 +3,6 @@ number is revealed (an explicit, audited action, DOMAIN.md §2)."""
 
 from functools import partial
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,10 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .. import selectors, services
 from ..forms import MemberAddForm, MemberLeaveForm, PersonEditForm
 from .common import (
-    apply_service_errors,
     case_reader_required,
     registry_editor_required,
     save_edit,
+    submit_form,
 )
 from .households import render_form
 
@@ -34,8 +32,8 @@ def _member_of(user, household, person_pk):
 def member_add(request, pk):
     household = selectors.household_get(user=request.user, pk=pk)
     form = MemberAddForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def action(data):
         member = services.MemberInput(
             name=data["name"],
             id_number=data["id_number"],
@@ -43,19 +41,18 @@ def member_add(request, pk):
             joined_on=data["joined_on"],
             extra=form.person_extra(),
         )
-        try:
-            membership = services.member_add(
-                actor=request.user, household=household, member=member, reason=data["reason"]
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(name)s joined the household on %(date)s.")
-                % {"name": membership.person.name, "date": membership.joined_on.isoformat()},
-            )
-            return redirect("cases:household-detail", pk=household.pk)
+        return services.member_add(
+            actor=request.user, household=household, member=member, reason=data["reason"]
+        )
+
+    def success(membership):
+        return _("%(name)s joined the household on %(date)s.") % {
+            "name": membership.person.name,
+            "date": membership.joined_on.isoformat(),
+        }
+
+    if submit_form(request, form, action, success):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,
@@ -80,27 +77,24 @@ def member_leave(request, pk, membership_pk):
         pk=membership_pk,
     )
     form = MemberLeaveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_leave(
-                actor=request.user,
-                membership=membership,
-                left_on=form.cleaned_data["left_on"],
-                leave_reason=form.cleaned_data["leave_reason"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                _("%(name)s left the household on %(date)s.")
-                % {
-                    "name": membership.person.name,
-                    "date": form.cleaned_data["left_on"].isoformat(),
-                },
-            )
-            return redirect("cases:household-detail", pk=household.pk)
+
+    def action(data):
+        return services.member_leave(
+            actor=request.user,
+            membership=membership,
+            left_on=data["left_on"],
+            leave_reason=data["leave_reason"],
+            note=data["note"],
+        )
+
+    def success(left):
+        return _("%(name)s left the household on %(date)s.") % {
+            "name": left.person.name,
+            "date": left.left_on.isoformat(),
+        }
+
+    if submit_form(request, form, action, success):
+        return redirect("cases:household-detail", pk=household.pk)
     return render_form(
         request,
         form,

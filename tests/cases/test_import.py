@@ -302,7 +302,7 @@ def test_file_with_bad_rows_is_rejected_whole_naming_every_bad_row(
     assert errors[(7, "relation")] == errors[(6, "relation")]
     assert errors[(8, "income_monthly")] == "must not be negative"
     assert errors[(9, "id_number")] == "the same ID number is already on row 2"
-    assert "already a member of a household in the registry" in errors[(10, "id_number")]
+    assert "already a member of another household" in errors[(10, "id_number")]
     # Nothing about the other household leaks into the message.
     assert dalang_household.town.name not in errors[(10, "id_number")]
     assert dalang_household.address not in errors[(10, "id_number")]
