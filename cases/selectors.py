@@ -6,6 +6,8 @@ finance officers and auditors see the whole city; administrators and users witho
 no case data at all.
 """
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
@@ -125,11 +127,41 @@ def matching_persons(search: str) -> QuerySet[Person]:
 SEARCH_LIMIT = 1000
 
 
+class HouseholdSearch(Sequence):
+    """The households a search found. Their ids (at most SEARCH_LIMIT, newest first) are known
+    after one index-only query, so the count costs nothing and a page reads only its own rows
+    (bench/registry_search.py: a COUNT and a sort over the 1,000 ids cost more than the page).
+    Paginators and the CSV export use it like the queryset it stands for."""
+
+    def __init__(self, ids: list[int], rows: QuerySet[Household]):
+        self.ids = ids
+        self.rows = rows
+
+    def count(self) -> int:
+        return len(self.ids)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, index):
+        page_ids = self.ids[index] if isinstance(index, slice) else [self.ids[index]]
+        by_id = {household.id: household for household in self.rows.filter(id__in=page_ids)}
+        page = [by_id[pk] for pk in page_ids if pk in by_id]
+        return page if isinstance(index, slice) else page[0]
+
+    def iterator(self, chunk_size: int = 500):
+        for start in range(0, len(self.ids), chunk_size):
+            yield from self[start : start + chunk_size]
+
+    def __iter__(self):
+        return self.iterator()
+
+
 def household_list(
     *, user, search: str = "", town: str = "", village: str = "", status: str = ""
-) -> QuerySet[Household]:
+) -> QuerySet[Household] | HouseholdSearch:
     """Scoped, filtered households with everything a list row shows, in a constant number of
-    queries whatever the page size."""
+    queries whatever the page size. A search gives a HouseholdSearch (see there)."""
     lookups: dict = {}
     if town:
         lookups["town__code"] = town
@@ -139,8 +171,7 @@ def household_list(
         lookups["status"] = status
     if search.strip():
         # Start from the matched people: their memberships give the household ids from the
-        # indexes alone, the newest SEARCH_LIMIT of them in one pass; the page and its count
-        # then read only those households (bench/registry_search.py).
+        # indexes alone, the newest SEARCH_LIMIT of them in one pass.
         members = scope_by_town(
             Membership.objects.filter(person__in=matching_persons(search)), user, "household__town"
         ).filter(**{f"household__{key}": value for key, value in lookups.items()})
@@ -149,14 +180,15 @@ def household_list(
             .values_list("household_id", flat=True)
             .distinct()[:SEARCH_LIMIT]
         )
-        qs = Household.objects.filter(id__in=ids)
-    else:
-        qs = households_in_scope(user).filter(**lookups)
+        return HouseholdSearch(ids, _with_members(Household.objects.all()))
+    return _with_members(households_in_scope(user).filter(**lookups)).order_by("-id")
+
+
+def _with_members(households: QuerySet[Household]) -> QuerySet[Household]:
+    """What a list row shows: town, village and the current members with their persons."""
     current = Membership.objects.filter(left_on__isnull=True).select_related("person")
-    return (
-        qs.select_related("town", "village")
-        .prefetch_related(Prefetch("memberships", queryset=current, to_attr="current_memberships"))
-        .order_by("-id")
+    return households.select_related("town", "village").prefetch_related(
+        Prefetch("memberships", queryset=current, to_attr="current_memberships")
     )
 
 

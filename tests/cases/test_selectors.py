@@ -3,8 +3,14 @@ import datetime
 import pytest
 
 from cases import selectors
-from cases.models import Village
-from tests.factories import AssetFactory, IncomeLineFactory, MembershipFactory, PersonFactory
+from cases.models import Person, Village
+from tests.factories import (
+    AssetFactory,
+    IncomeLineFactory,
+    MembershipFactory,
+    PersonFactory,
+    household_with_members,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +122,29 @@ class TestSearch:
         person = PersonFactory(name="老号码", id_number="11010519491231002X", id_tail="002X")
         MembershipFactory(household=chashan_household, person=person, relation="parent")
         assert self.found(worker_chashan, "110105491231002") == [chashan_household]
+
+    def test_search_pages_newest_first_with_the_count_of_its_ids(
+        self, worker_chashan, django_assert_num_queries
+    ):
+        households = [household_with_members("chashan", size=1) for _ in range(5)]
+        for household in households:
+            person = household.memberships.get().person
+            person.name = "司马" + person.name
+            person.save()
+        found = selectors.household_list(user=worker_chashan, search="司马")
+        newest_first = sorted(households, key=lambda h: -h.pk)
+        assert found.count() == len(found) == 5
+        with django_assert_num_queries(2):  # the page of households, their current members
+            assert found[1:3] == newest_first[1:3]
+        assert found[0] == newest_first[0]
+        assert found[-1] == newest_first[-1]
+        assert list(found.iterator(chunk_size=2)) == newest_first
+
+    def test_search_shows_at_most_the_limit_newest_first(self, worker_chashan, monkeypatch):
+        older, newer = (household_with_members("chashan", size=1) for _ in range(2))
+        Person.objects.filter(memberships__household__in=[older, newer]).update(name="同名")
+        monkeypatch.setattr(selectors, "SEARCH_LIMIT", 1)
+        assert list(selectors.household_list(user=worker_chashan, search="同名")) == [newer]
 
     def test_never_finds_another_towns_household(self, worker_dalang, household):
         person = household.memberships.get(relation="head").person
