@@ -1,10 +1,18 @@
 """The append-only audit-event table: business events (login, ID revealed, export, import,
-approval) with their actor. It survives user deletion (the username is copied)."""
+approval) with their actor. It survives user deletion (the username is copied).
+
+The administrators' working-day table (CalendarDay), which `relief.workdays` reads."""
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from . import workdays
+from .history import tracked_history
 
 
 class AuditEvent(models.Model):
@@ -46,3 +54,55 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("audit events are append-only")
+
+
+class CalendarDay(models.Model):
+    """One day of the State Council holiday schedule (国务院办公厅关于部分节假日安排的通知)
+    entered by an administrator. It overrides the chinesecalendar package for its date, and a
+    year with any entered day is no longer provisional (DOMAIN.md §6, relief/workdays.py)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday (day off)")
+        WORKDAY = "workday", _("Make-up working day")
+
+    day = models.DateField(_("day"), unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(
+        _("name"), max_length=50, help_text=_("The holiday it belongs to, e.g. 春节.")
+    )
+    note = models.TextField(_("note"), blank=True, default="")
+
+    history = tracked_history()
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["holiday", "workday"]), name="calendarday_kind_valid"
+            )
+        ]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self):
+        return f"{self.day} {self.get_kind_display()} {self.name}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remembered so that moving a row to another year names both years in calendar_changed.
+        instance._loaded_day = instance.__dict__.get("day")
+        return instance
+
+
+@receiver(post_save, sender=CalendarDay)
+@receiver(post_delete, sender=CalendarDay)
+def _calendar_day_changed(sender, instance, using, **kwargs):
+    # to_python: a row created with day="2027-01-01" still holds the string after saving.
+    day = sender._meta.get_field("day").to_python(instance.day)
+    years = {day.year}
+    loaded_day = getattr(instance, "_loaded_day", None)
+    if loaded_day is not None:
+        years.add(loaded_day.year)
+    instance._loaded_day = day
+    workdays.table_changed(sender=sender, years=years, using=using)
