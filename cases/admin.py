@@ -1,11 +1,24 @@
-"""Django admin: configuration for administrators (towns, villages, staff, income types).
+"""Django admin: configuration for administrators (towns, villages, staff, income types,
+schemes and their dated rules).
 Case data appears here only through the scoping selectors, like everywhere else."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors
-from .models import Household, IncomeType, Person, StaffProfile, Town, Village
+from .models import (
+    AddOn,
+    Household,
+    IncomeType,
+    IncomeTypeRule,
+    Person,
+    Scheme,
+    SchemeRule,
+    StaffProfile,
+    Standard,
+    Town,
+    Village,
+)
 
 
 @admin.register(Town)
@@ -32,6 +45,47 @@ class StaffProfileAdmin(SimpleHistoryAdmin):
 @admin.register(IncomeType)
 class IncomeTypeAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "counted")
+
+
+@admin.register(Scheme)
+class SchemeAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "kind", "temporary_type")
+
+
+class DatedRuleAdmin(SimpleHistoryAdmin):
+    """Dated rules (schemes' parameters, standards, add-ons, income-type overrides). The model's
+    clean() rejects a period that overlaps another row of the same key."""
+
+    dated_columns = ("effective_from", "effective_to", "is_demo", "source")
+    list_filter = ("is_demo",)
+    date_hierarchy = "effective_from"
+
+
+@admin.register(SchemeRule)
+class SchemeRuleAdmin(DatedRuleAdmin):
+    list_display = ("scheme", *DatedRuleAdmin.dated_columns)
+    list_filter = ("scheme", "is_demo")
+    list_select_related = ("scheme",)
+
+
+@admin.register(Standard)
+class StandardAdmin(DatedRuleAdmin):
+    list_display = ("scheme", "town", "monthly_amount", *DatedRuleAdmin.dated_columns)
+    list_filter = ("scheme", "is_demo", "town")
+    list_select_related = ("scheme", "town")
+
+
+@admin.register(AddOn)
+class AddOnAdmin(DatedRuleAdmin):
+    list_display = ("scheme", "category", "percent", *DatedRuleAdmin.dated_columns)
+    list_filter = ("scheme", "category", "is_demo")
+    list_select_related = ("scheme",)
+
+
+@admin.register(IncomeTypeRule)
+class IncomeTypeRuleAdmin(DatedRuleAdmin):
+    list_display = ("income_type", "counted", *DatedRuleAdmin.dated_columns)
+    list_select_related = ("income_type",)
 
 
 class ScopedReadOnlyAdmin(admin.ModelAdmin):

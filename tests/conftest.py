@@ -53,19 +53,22 @@ def _english_outside_requests():
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Towns and income types come from a data migration. A transactional test's flush removes
-    them; put them back (idempotently) for the transactional tests that follow."""
+    """Towns, income types and the demo schemes with their rules come from data migrations. A
+    transactional test's flush removes them; put them back (idempotently) for the transactional
+    tests that follow."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction"):
         return
     request.getfixturevalue("_django_db_helper")
     from django.apps import apps
 
-    from cases.models import Town
+    from cases.models import Scheme, Town
 
     if not Town.objects.exists():
         load = importlib.import_module("cases.migrations.0002_towns_and_income_types").load
         load(apps, None)
+    if not Scheme.objects.exists():
+        importlib.import_module("cases.migrations.0004_schemes").load(apps, None)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """factory_boy factories. Valid ID numbers are generated with a correct GB 11643 check character."""
 
 import datetime
+import itertools
 from decimal import Decimal
 
 import factory
@@ -8,14 +9,19 @@ from django.contrib.auth import get_user_model
 
 from cases.idnumbers import check_character
 from cases.models import (
+    AddOn,
     Asset,
     Household,
     IncomeLine,
     IncomeType,
+    IncomeTypeRule,
     Membership,
     Person,
     Role,
+    Scheme,
+    SchemeRule,
     StaffProfile,
+    Standard,
     Town,
     Village,
 )
@@ -125,4 +131,60 @@ class AssetFactory(factory.django.DjangoModelFactory):
     valid_from = datetime.date(2024, 1, 1)
 
 
+def scheme(code: str) -> Scheme:
+    """One of the four schemes the migration loads (dibao, tekun, temp_emergency,
+    temp_expenditure)."""
+    return Scheme.objects.get(code=code)
+
+
+class SchemeRuleFactory(factory.django.DjangoModelFactory):
+    """Defaults are the model's; the migration already holds a rule per scheme from 2023-01-01,
+    so end that one (or pick another scheme) before adding a row."""
+
+    class Meta:
+        model = SchemeRule
+
+    scheme = factory.LazyFunction(lambda: scheme("dibao"))
+    effective_from = datetime.date(2023, 1, 1)
+
+
+class StandardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Standard
+
+    scheme = factory.LazyFunction(lambda: scheme("dibao"))
+    town = None
+    monthly_amount = Decimal("1300.00")
+    effective_from = datetime.date(2023, 1, 1)
+
+
+class AddOnFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AddOn
+
+    scheme = factory.LazyFunction(lambda: scheme("dibao"))
+    category = AddOn.Category.ELDERLY
+    percent = Decimal("10.00")
+    effective_from = datetime.date(2023, 1, 1)
+
+
+class IncomeTypeRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IncomeTypeRule
+
+    income_type = factory.LazyFunction(lambda: IncomeType.objects.get(code="wage"))
+    counted = False
+    effective_from = datetime.date(2024, 1, 1)
+
+
+_born_seq = itertools.count()
+
+
+def person_born(birth: datetime.date, **kwargs) -> Person:
+    """A person with the given birth date (encoded in a valid ID number)."""
+    # Sequence numbers 500-999, away from PersonFactory's low numbers on the same birth dates.
+    return PersonFactory(id_number=make_id_number(500 + next(_born_seq) % 500, birth), **kwargs)
+
+
 ROLES = Role
+

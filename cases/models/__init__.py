@@ -2,10 +2,12 @@ from .documents import Authorisation, Document
 from .evidence import Asset, IncomeLine, IncomeType
 from .imports import HouseholdImport
 from .registry import Household, Membership, Person
+from .schemes import AddOn, IncomeTypeRule, Scheme, SchemeRule, Standard
 from .staff import Role, StaffProfile
 from .towns import Town, Village
 
 __all__ = [
+    "AddOn",
     "Asset",
     "Authorisation",
     "Document",
@@ -13,10 +15,14 @@ __all__ = [
     "HouseholdImport",
     "IncomeLine",
     "IncomeType",
+    "IncomeTypeRule",
     "Membership",
     "Person",
     "Role",
+    "Scheme",
+    "SchemeRule",
     "StaffProfile",
+    "Standard",
     "Town",
     "Village",
 ]
