@@ -1,8 +1,12 @@
 from django.urls import include, path
 
 from .api import TokenObtainApi
+from .api_calendar import CalendarDayDetailApi, CalendarDayListApi, WorkdaysApi
 
 urlpatterns = [
     path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
+    path("calendar/days/", CalendarDayListApi.as_view(), name="api-calendar-days"),
+    path("calendar/days/<int:pk>/", CalendarDayDetailApi.as_view(), name="api-calendar-day"),
+    path("calendar/workdays/", WorkdaysApi.as_view(), name="api-calendar-workdays"),
     path("", include("cases.api_urls")),
 ]

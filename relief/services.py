@@ -1,7 +1,10 @@
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
 
-from .history import client_ip
-from .models import AuditEvent
+from .history import client_ip, with_actor
+from .models import AuditEvent, CalendarDay
 
 
 def record(
@@ -27,3 +30,27 @@ def record(
         user_agent=request.headers.get("user-agent", "")[:255] if request is not None else "",
         data=data,
     )
+
+
+@transaction.atomic
+def calendar_day_save(
+    *, actor, day, kind: str, name: str, note: str = "", reason: str
+) -> CalendarDay:
+    """Enter (or correct) one day of the holiday schedule. Saving it recomputes the open due
+    dates through relief.workdays.calendar_changed, in this transaction."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the schedule changes.")})
+    entry = CalendarDay.objects.filter(day=day).first() or CalendarDay(day=day)
+    entry.kind, entry.name, entry.note = kind, name, note
+    entry.full_clean()
+    with_actor(entry, actor, reason)
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def calendar_day_delete(*, actor, entry, reason: str) -> None:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the schedule changes.")})
+    with_actor(entry, actor, reason)
+    entry.delete()
