@@ -14,9 +14,12 @@ from django.http import Http404
 
 from .idnumbers import parse_id_number
 from .models import (
+    Application,
     Asset,
     Authorisation,
+    Breach,
     Document,
+    Grant,
     Household,
     HouseholdImport,
     IncomeLine,
@@ -97,6 +100,18 @@ def authorisations_in_scope(user) -> QuerySet[Authorisation]:
 
 def household_imports_in_scope(user) -> QuerySet[HouseholdImport]:
     return scope_by_town(HouseholdImport.objects.select_related("town", "actor"), user, "town")
+
+
+def applications_in_scope(user) -> QuerySet[Application]:
+    return scope_by_town(Application.objects.all(), user, "town")
+
+
+def breaches_in_scope(user) -> QuerySet[Breach]:
+    return scope_by_town(Breach.objects.all(), user, "town")
+
+
+def grants_in_scope(user) -> QuerySet[Grant]:
+    return scope_by_town(Grant.objects.all(), user, "town")
 
 
 def get_in_scope(qs: QuerySet, **lookup):

@@ -1,13 +1,16 @@
 """Background jobs of the cases app. Each task takes ids, calls one service and is safe to run
 twice."""
 
+import datetime
 import logging
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import imports
+from .workflow import sweep
 
 logger = logging.getLogger(__name__)
 
@@ -47,3 +50,18 @@ def import_households(self, household_import_id: int) -> dict | None:
         "persons_created": household_import.persons_created,
         "errors": len(household_import.errors or []),
     }
+
+
+@shared_task(
+    name="cases.clocks_sweep",
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=True,
+)
+def clocks_sweep(today: str | None = None, town_id: int | None = None) -> dict:
+    """The daily sweep of the working-day clocks (cases.workflow.sweep.clocks_sweep): reminders,
+    escalation, breaches, for every town or one. Safe to run twice on the same day: a second run
+    writes nothing new. `today` (ISO date) re-runs a given day; by default the local date in
+    Asia/Shanghai."""
+    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    return sweep.clocks_sweep(today=day, town_id=town_id)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("calendar/days/<int:pk>/", CalendarDayDetailApi.as_view(), name="api-calendar-day"),
     path("calendar/workdays/", WorkdaysApi.as_view(), name="api-calendar-workdays"),
     path("", include("cases.api_urls")),
+    path("", include("cases.api.workflow_urls")),
 ]

@@ -10,7 +10,9 @@ from django.contrib.auth import get_user_model
 from cases.idnumbers import check_character
 from cases.models import (
     AddOn,
+    Application,
     Asset,
+    Authorisation,
     Household,
     IncomeLine,
     IncomeType,
@@ -188,3 +190,99 @@ def person_born(birth: datetime.date, **kwargs) -> Person:
 
 ROLES = Role
 
+
+# Applications (cases.workflow)
+
+
+class AuthorisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Authorisation
+
+    household = factory.SubFactory(HouseholdFactory)
+    person = factory.SubFactory(PersonFactory)
+    signer_name = factory.LazyAttribute(lambda o: o.person.name)
+    signed_on = datetime.date(2023, 1, 1)
+    scope = Authorisation.Scope.ALL
+
+
+def complete_household(
+    town_slug: str = "chashan", size: int = 2, income: Decimal | None = Decimal("1000.00")
+) -> Household:
+    """A household whose file is complete (cases.workflow.completeness): a head, a signed
+    authorisation of every member, and a wage income line (none when income is None)."""
+    household = household_with_members(town_slug, size=size)
+    for membership in household.memberships.select_related("person"):
+        AuthorisationFactory(household=household, person=membership.person)
+    if income is not None:
+        IncomeLineFactory(
+            household=household, monthly_amount=income, valid_from=datetime.date(2023, 1, 1)
+        )
+    return household
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A draft application of a complete household (dibao unless told)."""
+
+    class Meta:
+        model = Application
+
+    household = factory.LazyFunction(complete_household)
+    scheme = factory.LazyFunction(lambda: scheme("dibao"))
+    town = factory.LazyAttribute(lambda o: o.household.town)
+    created_by = factory.LazyFunction(lambda: UserFactory())
+
+
+# The dibao timeline the workflow tests share, around Spring Festival 2024 (2024-02-10..17 off;
+# Sunday 2024-02-04 and Sunday 2024-02-18 are make-up working days).
+DIBAO_DAYS = {
+    "received": datetime.date(2024, 2, 3),  # a Saturday: accepted on Sunday 2024-02-04
+    "submitted": datetime.date(2024, 2, 5),
+    "accepted": datetime.date(2024, 2, 5),
+    "visited": datetime.date(2024, 2, 6),
+    "opinion": datetime.date(2024, 2, 7),
+    "notice": datetime.date(2024, 2, 8),  # runs to 2024-02-14
+    "notice_ended": datetime.date(2024, 2, 19),
+    "approved": datetime.date(2024, 2, 20),
+}
+DIBAO_STATES = list(DIBAO_DAYS)[1:]
+
+
+def dibao_application(
+    *, worker, supervisor=None, until: str = "draft", household=None, scheme_code: str = "dibao"
+) -> Application:
+    """An application of a complete household taken through the services, on DIBAO_DAYS, up to
+    the state `until` (draft, submitted, accepted, visited, opinion, notice, notice_ended,
+    approved)."""
+    from cases.workflow import decisions, services
+    from cases.workflow import steps as step_services
+
+    application = services.application_create(
+        actor=worker, household=household or complete_household(), scheme=scheme(scheme_code)
+    )
+    transitions = {
+        "submitted": lambda day: services.application_submit(
+            actor=worker, application=application, today=day
+        ),
+        "accepted": lambda day: services.application_accept(
+            actor=worker, application=application, received_on=DIBAO_DAYS["received"], today=day
+        ),
+        "visited": lambda day: step_services.application_home_visit_record(
+            actor=worker, application=application, findings="Visited.", today=day
+        ),
+        "opinion": lambda day: step_services.application_opinion_give(
+            actor=worker, application=application, recommend=True, today=day
+        ),
+        "notice": lambda day: step_services.application_notice_start(
+            actor=worker, application=application, today=day
+        ),
+        "notice_ended": lambda day: step_services.application_notice_end(
+            actor=worker, application=application, today=day
+        ),
+        "approved": lambda day: decisions.application_decide(
+            actor=supervisor, application=application, approve=True, today=day
+        ),
+    }
+    for state in DIBAO_STATES[: DIBAO_STATES.index(until) + 1] if until != "draft" else []:
+        transitions[state](DIBAO_DAYS[state])
+        application.refresh_from_db()
+    return application

@@ -1,5 +1,8 @@
+from .applications import Application, ApplicationEvent, Notification, PublicNotice
+from .clocks import Breach, Clock, Extension, Pause
 from .documents import Authorisation, Document
 from .evidence import Asset, IncomeLine, IncomeType
+from .grants import Grant, ScheduleEntry
 from .imports import HouseholdImport
 from .registry import Household, Membership, Person
 from .schemes import AddOn, IncomeTypeRule, Scheme, SchemeRule, Standard
@@ -8,18 +11,28 @@ from .towns import Town, Village
 
 __all__ = [
     "AddOn",
+    "Application",
+    "ApplicationEvent",
     "Asset",
     "Authorisation",
+    "Breach",
+    "Clock",
     "Document",
+    "Extension",
+    "Grant",
     "Household",
     "HouseholdImport",
     "IncomeLine",
     "IncomeType",
     "IncomeTypeRule",
     "Membership",
+    "Notification",
+    "Pause",
     "Person",
+    "PublicNotice",
     "Role",
     "Scheme",
+    "ScheduleEntry",
     "SchemeRule",
     "StaffProfile",
     "Standard",
