@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cases.context_processors.staff",
+                "cases.context_processors.workflow",
             ],
         },
     },
@@ -195,7 +196,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # Reminders, escalation and breach records of the working-day clocks (cases/tasks.py), at
     # 06:00 Asia/Shanghai (CELERY_TIMEZONE), before the offices open.
-    "cases-clocks-sweep": {"task": "cases.clocks_sweep", "schedule": crontab(hour=6, minute=0)},
+    # One task per town (cases.clocks_sweep_all fans out).
+    "cases-clocks-sweep": {"task": "cases.clocks_sweep_all", "schedule": crontab(hour=6, minute=0)},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

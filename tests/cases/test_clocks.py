@@ -9,6 +9,7 @@ from django.core import mail
 
 from cases.models import Application, Breach, Clock, Notification, Pause, SchemeRule
 from cases.tasks import clocks_sweep as clocks_sweep_task
+from cases.tasks import clocks_sweep_all
 from cases.workflow import decisions, services, steps
 from cases.workflow.clocks import due_date, paused_working_days
 from cases.workflow.sweep import clocks_sweep
@@ -376,10 +377,21 @@ def test_the_task_runs_the_sweep_and_is_safe_to_run_twice(worker_chashan):
 
 def test_the_sweep_is_in_the_beat_schedule_daily_at_six(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["cases-clocks-sweep"]
-    assert entry["task"] == "cases.clocks_sweep" == clocks_sweep_task.name
+    assert entry["task"] == "cases.clocks_sweep_all" == clocks_sweep_all.name
     assert entry["schedule"].hour == {6} and entry["schedule"].minute == {0}
     assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
-    assert "cases.clocks_sweep" in celery_app.tasks
+    assert {"cases.clocks_sweep", "cases.clocks_sweep_all"} <= set(celery_app.tasks)
+
+
+def test_the_daily_entry_sweeps_every_town_once_per_task(worker_chashan, worker_dalang):
+    dibao_application(worker=worker_chashan, until="accepted")
+    dibao_application(
+        worker=worker_dalang, until="accepted", household=complete_household("dalang")
+    )
+    assert clocks_sweep_all.delay(today="2024-02-20").get() == 36  # one task per town
+    assert Breach.objects.count() == 2
+    clocks_sweep_all.delay(today="2024-02-20").get()
+    assert Breach.objects.count() == 2
 
 
 def test_the_sweep_of_one_town_leaves_the_others(worker_chashan):
