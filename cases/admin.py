@@ -8,6 +8,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from . import selectors
 from .models import (
     AddOn,
+    Application,
+    Breach,
+    Grant,
     Household,
     IncomeType,
     IncomeTypeRule,
@@ -118,3 +121,28 @@ class PersonAdmin(ScopedReadOnlyAdmin):
 
     def get_queryset(self, request):
         return selectors.persons_in_scope(request.user)
+
+
+@admin.register(Application)
+class ApplicationAdmin(ScopedReadOnlyAdmin):
+    list_display = ("id", "town", "scheme", "procedure", "state", "accepted_on")
+    list_filter = ("scheme", "state")
+
+    def get_queryset(self, request):
+        return selectors.applications_in_scope(request.user).select_related("town", "scheme")
+
+
+@admin.register(Grant)
+class GrantAdmin(ScopedReadOnlyAdmin):
+    list_display = ("id", "town", "scheme", "state", "starts_month", "ends_month")
+
+    def get_queryset(self, request):
+        return selectors.grants_in_scope(request.user).select_related("town", "scheme")
+
+
+@admin.register(Breach)
+class BreachAdmin(ScopedReadOnlyAdmin):
+    list_display = ("id", "town", "application", "due_on", "working_days_late")
+
+    def get_queryset(self, request):
+        return selectors.breaches_in_scope(request.user).select_related("town")

@@ -861,3 +861,20 @@ def test_approval_queue_leaves_out_what_the_supervisor_prepared(
     assert list(workflow.approval_queue(user=supervisor_chashan)) == [theirs]
     assert set(workflow.approval_queue(user=city_supervisor)) == {theirs, own}
     assert not workflow.approval_queue(user=worker_chashan).exists()
+
+
+@pytest.mark.parametrize("model", ["application", "grant", "breach"])
+def test_the_admin_lists_no_case_data_to_an_administrator(
+    client, administrator, worker_chashan, model
+):
+    """Applications are case data: the administrator configures and sees none of it, and
+    nobody adds, changes or deletes them in the admin."""
+    from django.urls import reverse
+
+    dibao_application(worker=worker_chashan, until="accepted")
+    clocks_sweep(today=datetime.date(2024, 3, 20))  # a breach too
+    client.force_login(administrator)
+    response = client.get(reverse(f"admin:cases_{model}_changelist"))
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+    assert client.get(reverse(f"admin:cases_{model}_add")).status_code == 403
