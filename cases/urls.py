@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import evidence, history, households, members
+from .views import applications, evidence, history, households, members, work
 from .views import imports as import_views
 
 app_name = "cases"
@@ -58,4 +58,36 @@ urlpatterns = [
     path("imports/<int:pk>/", import_views.import_status, name="import-status"),
     path("imports/<int:pk>/progress/", import_views.import_progress, name="import-progress"),
     path("imports/template.<str:fmt>", import_views.import_template, name="import-template"),
+    # Application pages (cases/views/applications.py) and work pages (cases/views/work.py).
+    path(
+        "households/<int:pk>/applications/new/",
+        applications.application_create,
+        name="application-create",
+    ),
+    path("applications/", applications.application_list, name="application-list"),
+    path("applications/<int:pk>/", applications.application_detail, name="application-detail"),
+    path("applications/<int:pk>/edit/", applications.application_edit, name="application-edit"),
+    path(
+        "applications/<int:pk>/steps/<slug:action>/",
+        applications.application_step,
+        name="application-step",
+    ),
+    path(
+        "applications/<int:pk>/print/acceptance/",
+        applications.acceptance_notice,
+        name="application-acceptance-notice",
+    ),
+    path(
+        "applications/<int:pk>/print/decision/",
+        applications.decision_notice,
+        name="application-decision-notice",
+    ),
+    path("notices/<str:town>/print/", work.notice_sheet, name="notice-sheet-town"),
+    path("notices/<str:town>/<int:village>/print/", work.notice_sheet, name="notice-sheet-village"),
+    path("work/", work.my_work, name="my-work"),
+    path("work/approvals/", work.approval_queue, name="approval-queue"),
+    path("work/dashboard/", work.dashboard, name="dashboard"),
+    path("inbox/", work.inbox, name="inbox"),
+    path("inbox/read-all/", work.notifications_read_all, name="inbox-read-all"),
+    path("inbox/<int:pk>/read/", work.notification_read, name="inbox-read"),
 ]

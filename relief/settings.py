@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cases.context_processors.staff",
+                "cases.context_processors.workflow",
             ],
         },
     },

@@ -3,12 +3,16 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from cases.views import public as public_views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:household-list", permanent=False)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
+    # The public notice board needs no login (DOMAIN.md §2, §7).
+    path("public/notices/", public_views.notice_board, name="public-notices"),
     path("api/v1/", include("relief.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,0 +1,643 @@
+"""Application pages: the list, a new application from a household's page, editing the draft,
+the application's page with its clocks, step log and step buttons, and the printable notices
+(受理通知书, 审批决定书).
+
+Every step button posts to `application_step`, which calls exactly one cases.workflow service.
+The services are the authority: a step they refuse (wrong state, wrong role, the preparer
+deciding, an incomplete file) shows their message on the application's page, with 400 or 403.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import selectors, workflow_ui
+from ..calculation import temporary_band
+from ..forms_applications import (
+    AcceptForm,
+    ApplicationCreateForm,
+    ApplicationEditForm,
+    ApproveForm,
+    EmptyForm,
+    HomeVisitForm,
+    NoteForm,
+    ObjectionForm,
+    OpinionForm,
+    ReasonForm,
+    RejectForm,
+    SupplementRequestForm,
+    TemporaryApproveForm,
+)
+from ..models import Application, Clock, Membership, Scheme
+from ..workflow import decisions, services, steps
+from ..workflow import selectors as workflow
+from .common import (
+    FORM_LEVEL_KEYS,
+    case_reader_required,
+    error_summary,
+    querystring_without_page,
+    registry_editor_required,
+    submit_form,
+)
+
+PAGE_SIZE = 50
+
+# Labels for the keys a service names that are not fields of the step's form.
+KEY_LABELS = {
+    "head": gettext_lazy("Head of household"),
+    "authorisations": gettext_lazy("Authorisations"),
+    "income": gettext_lazy("Income"),
+    "state": gettext_lazy("State"),
+    "calculation": gettext_lazy("Calculation"),
+    "recommend": gettext_lazy("Opinion"),
+    "reasons": gettext_lazy("Reasons"),
+}
+
+
+def key_label(name: str) -> str:
+    if name in KEY_LABELS:
+        return str(KEY_LABELS[name])
+    try:
+        return capfirst(str(Application._meta.get_field(name).verbose_name))
+    except FieldDoesNotExist:
+        return name.replace("_", " ").capitalize()
+
+
+def put_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's errors onto the step's form: a key naming one of its fields goes to that
+    field; any other key becomes a form-level error that names it (every missing item of an
+    incomplete file is listed this way, each under its own label)."""
+    if not hasattr(error, "error_dict"):
+        for message in error.messages:
+            form.add_error(None, message)
+        return
+    for key, field_messages in error.message_dict.items():
+        for message in field_messages:
+            if key in form.fields:
+                form.add_error(key, message)
+            elif key in FORM_LEVEL_KEYS:
+                form.add_error(None, message)
+            else:
+                form.add_error(None, f"{key_label(key)}: {message}")
+
+
+def with_heads(queryset, path: str = "household"):
+    """Prefetch the current head of each row's household (one query, whatever the rows)."""
+    heads = Membership.objects.filter(
+        left_on__isnull=True, relation=Membership.Relation.HEAD
+    ).select_related("person")
+    return queryset.prefetch_related(
+        Prefetch(f"{path}__memberships", queryset=heads, to_attr="heads")
+    )
+
+
+def head_name(household) -> str:
+    """The head's name from the rows `with_heads` prefetched."""
+    heads = getattr(household, "heads", ())
+    return heads[0].person.name if heads else ""
+
+
+# --- the list -------------------------------------------------------------------------------
+
+LIST_FILTERS = ("state", "scheme", "household")
+
+
+@require_GET
+@case_reader_required
+def application_list(request):
+    state = request.GET.get("state", "")
+    scheme = request.GET.get("scheme", "")
+    household = request.GET.get("household", "")
+    household = household if household.isdigit() else ""
+    rows = workflow_ui.with_next_due(
+        workflow.application_list(
+            user=request.user,
+            state=state if state in Application.State.values else "",
+            scheme=scheme,
+            household=household or None,
+        )
+    ).order_by("-id")
+    page = Paginator(with_heads(rows), PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    soon = workflow_ui.soon_until(today)
+    return render(
+        request,
+        "cases/applications/list.html",
+        {
+            "page": page,
+            "rows": [
+                (
+                    application,
+                    head_name(application.household),
+                    workflow_ui.deadline_mark(
+                        application.next_due,
+                        today=today,
+                        soon=soon,
+                        paused=application.paused_since is not None,
+                    ),
+                )
+                for application in page.object_list
+            ],
+            "states": Application.State.choices,
+            "schemes": Scheme.objects.order_by("code"),
+            "state": state,
+            "scheme": scheme,
+            "household": household,
+            "filters_query": querystring_without_page(request.GET, LIST_FILTERS),
+        },
+    )
+
+
+# --- new and edit ---------------------------------------------------------------------------
+
+
+def band_texts(household, today) -> list[str]:
+    """The band of each temporary-assistance scheme for the household's town today, shown next
+    to the proposed amount (DOMAIN.md §5)."""
+    texts = []
+    for scheme in Scheme.objects.filter(kind=Scheme.Kind.TEMPORARY).order_by("code"):
+        try:
+            band = temporary_band(scheme=scheme, town=household.town_id, on=today)
+        except ValidationError:
+            continue  # no rule in force: the service says so if this scheme is chosen
+        text = _(
+            "%(scheme)s: %(minimum)s to %(maximum)s yuan; above %(threshold)s yuan the city "
+            "supervisor decides."
+        ) % {
+            "scheme": scheme,
+            "minimum": band.minimum,
+            "maximum": band.maximum,
+            "threshold": band.town_threshold,
+        }
+        if band.demo:
+            text += " " + _("(demo value)")
+        texts.append(text)
+    return texts
+
+
+def render_application_form(request, form, *, household, title, submit, application=None):
+    summary = error_summary(form)
+    return render(
+        request,
+        "cases/applications/form.html",
+        {
+            "form": form,
+            "household": household,
+            "application": application,
+            "title": title,
+            "submit": submit,
+            "summary": summary,
+        },
+        status=400 if summary else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@registry_editor_required
+def application_create(request, pk):
+    household = selectors.household_get(user=request.user, pk=pk)
+    form = ApplicationCreateForm(
+        request.POST or None,
+        household=household,
+        bands=band_texts(household, timezone.localdate()),
+    )
+
+    def action(data):
+        return services.application_create(
+            actor=request.user,
+            household=household,
+            scheme=data["scheme"],
+            **form.draft_values(),
+        )
+
+    created = []
+
+    def success(application):
+        created.append(application)
+        return _("Application #%(id)d was created as a draft.") % {"id": application.pk}
+
+    if submit_form(request, form, action, success):
+        return redirect("cases:application-detail", pk=created[0].pk)
+    return render_application_form(
+        request,
+        form,
+        household=household,
+        title=_("New application for household #%(id)d") % {"id": household.pk},
+        submit=_("Create draft"),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@registry_editor_required
+def application_edit(request, pk):
+    application = workflow.application_get(user=request.user, pk=pk)
+    household = application.household
+    form = ApplicationEditForm(
+        request.POST or None,
+        application=application,
+        bands=band_texts(household, timezone.localdate())
+        if application.scheme.is_temporary
+        else (),
+    )
+
+    def action(data):
+        changes = form.changes()
+        if not changes:
+            raise ValidationError(_("Nothing was changed."))
+        return services.application_update(
+            actor=request.user, application=application, reason=data["reason"] or "", **changes
+        )
+
+    if submit_form(request, form, action, _("The draft was updated.")):
+        return redirect("cases:application-detail", pk=application.pk)
+    return render_application_form(
+        request,
+        form,
+        household=household,
+        application=application,
+        title=_("Edit application #%(id)d") % {"id": application.pk},
+        submit=_("Save changes"),
+    )
+
+
+# --- steps ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    form: Callable[[Application], type[forms.Form]]
+    run: Callable[..., object]
+    success: str
+    style: str = ""  # "primary" or "danger": how the button looks
+
+
+def _fixed(form_class):
+    return lambda application: form_class
+
+
+def _approve_form(application):
+    return TemporaryApproveForm if application.scheme.is_temporary else ApproveForm
+
+
+def _decide(approve: bool):
+    def run(actor, application, data):
+        return decisions.application_decide(
+            actor=actor,
+            application=application,
+            approve=approve,
+            reasons=data.get("reasons") or "",
+            approved_amount=data.get("approved_amount"),
+        )
+
+    return run
+
+
+STEPS: dict[str, Step] = {
+    "submit": Step(
+        gettext_lazy("Submit"),
+        _fixed(EmptyForm),
+        lambda actor, application, data: services.application_submit(
+            actor=actor, application=application
+        ),
+        gettext_lazy("Submitted: the file is complete and waits for acceptance."),
+        "primary",
+    ),
+    "accept": Step(
+        gettext_lazy("Accept (受理)"),
+        _fixed(AcceptForm),
+        lambda actor, application, data: services.application_accept(
+            actor=actor, application=application, received_on=data["received_on"]
+        ),
+        gettext_lazy("Accepted: the clocks have started."),
+        "primary",
+    ),
+    "request_supplement": Step(
+        gettext_lazy("Request supplementary documents"),
+        _fixed(SupplementRequestForm),
+        lambda actor, application, data: steps.application_supplement_request(
+            actor=actor, application=application, items=data["items"]
+        ),
+        gettext_lazy("Supplementary documents requested: the clocks are paused."),
+    ),
+    "supplement_received": Step(
+        gettext_lazy("Supplementary documents received"),
+        _fixed(NoteForm),
+        lambda actor, application, data: steps.application_supplement_receive(
+            actor=actor, application=application, note=data["note"] or ""
+        ),
+        gettext_lazy("Supplementary documents received: the clocks run again."),
+        "primary",
+    ),
+    "home_visit": Step(
+        gettext_lazy("Record home visit"),
+        _fixed(HomeVisitForm),
+        lambda actor, application, data: steps.application_home_visit_record(
+            actor=actor, application=application, findings=data["findings"]
+        ),
+        gettext_lazy("Home visit recorded."),
+        "primary",
+    ),
+    "opinion": Step(
+        gettext_lazy("Give the town opinion"),
+        _fixed(OpinionForm),
+        lambda actor, application, data: steps.application_opinion_give(
+            actor=actor,
+            application=application,
+            recommend=data["recommend"],
+            note=data["note"] or "",
+        ),
+        gettext_lazy("Town opinion recorded."),
+        "primary",
+    ),
+    "start_notice": Step(
+        gettext_lazy("Start public notice"),
+        _fixed(EmptyForm),
+        lambda actor, application, data: steps.application_notice_start(
+            actor=actor, application=application
+        ),
+        gettext_lazy("Public notice started."),
+        "primary",
+    ),
+    "objection": Step(
+        gettext_lazy("Record objection"),
+        _fixed(ObjectionForm),
+        lambda actor, application, data: steps.application_objection_record(
+            actor=actor, application=application, objection=data["objection"]
+        ),
+        gettext_lazy("Objection recorded: re-investigate with a new home visit."),
+    ),
+    "end_notice": Step(
+        gettext_lazy("End public notice"),
+        _fixed(EmptyForm),
+        lambda actor, application, data: steps.application_notice_end(
+            actor=actor, application=application
+        ),
+        gettext_lazy("Public notice ended: the decision clock has started."),
+        "primary",
+    ),
+    "extend": Step(
+        gettext_lazy("Approve extension"),
+        _fixed(ReasonForm),
+        lambda actor, application, data: decisions.application_extend(
+            actor=actor, application=application, reason=data["reason"]
+        ),
+        gettext_lazy("Extension approved."),
+    ),
+    "emergency_approve": Step(
+        gettext_lazy("Approve and pay first (emergency)"),
+        _fixed(TemporaryApproveForm),
+        lambda actor, application, data: decisions.application_emergency_approve(
+            actor=actor,
+            application=application,
+            approved_amount=data.get("approved_amount"),
+            reasons=data.get("reasons") or "",
+        ),
+        gettext_lazy("Approved under the emergency procedure: complete the file afterwards."),
+        "primary",
+    ),
+    "approve": Step(
+        gettext_lazy("Approve"),
+        _approve_form,
+        _decide(True),
+        gettext_lazy("Approved: the grant was created."),
+        "primary",
+    ),
+    "reject": Step(
+        gettext_lazy("Reject"),
+        _fixed(RejectForm),
+        _decide(False),
+        gettext_lazy("Rejected."),
+        "danger",
+    ),
+    "complete_file": Step(
+        gettext_lazy("Complete the file"),
+        _fixed(EmptyForm),
+        lambda actor, application, data: services.application_file_complete(
+            actor=actor, application=application
+        ),
+        gettext_lazy("The file is complete."),
+        "primary",
+    ),
+    "disburse": Step(
+        gettext_lazy("Record disbursement"),
+        _fixed(NoteForm),
+        lambda actor, application, data: decisions.application_disbursement_record(
+            actor=actor, application=application, note=data["note"] or ""
+        ),
+        gettext_lazy("Disbursement recorded."),
+        "primary",
+    ),
+    "withdraw": Step(
+        gettext_lazy("Withdraw"),
+        _fixed(ReasonForm),
+        lambda actor, application, data: services.application_withdraw(
+            actor=actor, application=application, reason=data["reason"]
+        ),
+        gettext_lazy("The application was withdrawn."),
+        "danger",
+    ),
+}
+
+
+@require_POST
+@case_reader_required
+def application_step(request, pk, action):
+    """POST one step: one service call. Success goes back to the page with a message; a
+    refusal shows the page again with the service's message (400, or 403 for the wrong role
+    or the preparer deciding)."""
+    application = workflow.application_get(user=request.user, pk=pk)
+    step = STEPS.get(action)
+    if step is None:
+        raise Http404
+    form = step.form(application)(request.POST, prefix=action)
+    status = 400
+    if form.is_valid():
+        try:
+            step.run(request.user, application, form.cleaned_data)
+        except ValidationError as error:
+            put_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error) or _("Your role may not do this."))
+            status = 403
+        else:
+            messages.success(request, step.success)
+            return redirect("cases:application-detail", pk=application.pk)
+    return application_page(request, application.pk, failed=(action, form), status=status)
+
+
+# --- the application's page -----------------------------------------------------------------
+
+
+# The step log's data shown under each step, with their labels (the rest is in the API).
+EVENT_DATA_LABELS = {
+    "received_on": gettext_lazy("received on"),
+    "accepted_on": gettext_lazy("accepted on"),
+    "starts_on": gettext_lazy("from"),
+    "ends_on": gettext_lazy("to"),
+    "amount": gettext_lazy("amount (yuan)"),
+    "total": gettext_lazy("monthly amount (yuan)"),
+    "limit_days": gettext_lazy("limit (working days)"),
+    "objections": gettext_lazy("objections"),
+    "paused_from": gettext_lazy("paused from"),
+}
+
+
+def event_details(event) -> tuple[list, list]:
+    """(label, value) pairs of an event's data, and the missing items of a completeness notice
+    as "Label: message" lines."""
+    data = event.data or {}
+    details = [
+        (EVENT_DATA_LABELS[key], data[key])
+        for key in EVENT_DATA_LABELS
+        if data.get(key) not in (None, "")
+    ]
+    if data.get("recommend") is not None and event.kind == "opinion":
+        details.append(
+            (_("opinion"), _("recommended") if data["recommend"] else _("not recommended"))
+        )
+    missing = [
+        f"{key_label(key)}: {message}"
+        for key, messages_ in (data.get("missing") or {}).items()
+        for message in messages_
+    ]
+    return details, missing
+
+
+def application_context(request, pk) -> dict:
+    """Everything the application's page and its printable notices show, in a fixed number of
+    queries."""
+    user = request.user
+    application = workflow.application_get(user=user, pk=pk)
+    today = timezone.localdate()
+    soon = workflow_ui.soon_until(today)
+    clocks = list(
+        workflow.with_flags(
+            application.clocks.select_related("holder_user", "breach"), today=today
+        ).order_by("started_on", "id")
+    )
+    events = list(application.events.select_related("actor").order_by("at", "id"))
+    pauses = list(application.pauses.select_related("opened_by", "closed_by"))
+    notice = application.notice if _has(application, "notice") else None
+    extension = application.extension if _has(application, "extension") else None
+    grant = application.grant if _has(application, "grant") else None
+    members = list(
+        Membership.objects.filter(household=application.household, left_on__isnull=True)
+        .select_related("person")
+        .order_by("id")
+    )
+    head = next((m.person for m in members if m.relation == Membership.Relation.HEAD), None)
+    return {
+        "application": application,
+        "household": application.household,
+        "head": head,
+        "member_count": len(members),
+        "today": today,
+        "clocks": [
+            (clock, workflow_ui.clock_mark(clock, today=today, soon=soon)) for clock in clocks
+        ],
+        "events": [(event, *event_details(event)) for event in events],
+        "pauses": pauses,
+        "notice": notice,
+        "extension": extension,
+        "breaches": [clock.breach for clock in clocks if _has(clock, "breach")],
+        "grant": grant,
+        "schedule": list(grant.schedule.select_related("confirmed_by")) if grant else [],
+        # The clock a decision is due by: the whole procedure (dibao, tekun) or the approval
+        # step (temporary assistance).
+        "decision_clock": next(
+            (c for c in clocks if c.kind in (Clock.Kind.OVERALL, Clock.Kind.APPROVAL)), None
+        ),
+        "actions": workflow_ui.available_actions(
+            application,
+            user=user,
+            today=today,
+            events=events,
+            pauses=pauses,
+            clocks=clocks,
+            notice=notice,
+            has_extension=extension is not None,
+        ),
+    }
+
+
+def _has(instance, name: str) -> bool:
+    """Whether a reverse one-to-one exists (reading it raises when it does not)."""
+    try:
+        getattr(instance, name)
+    except ObjectDoesNotExist:
+        return False
+    return True
+
+
+def application_page(request, pk, *, failed=None, status=200):
+    context = application_context(request, pk)
+    application = context["application"]
+    failed_action, failed_form = failed or (None, None)
+    step_forms = []
+    for name in context["actions"]:
+        if name == "edit":
+            continue
+        step = STEPS[name]
+        form = failed_form if name == failed_action else step.form(application)(prefix=name)
+        step_forms.append({"name": name, "step": step, "form": form, "open": name == failed_action})
+    summary = []
+    if failed_form is not None:
+        label = STEPS[failed_action].label
+        summary = [f"{label} — {line}" for line in error_summary(failed_form)]
+    context.update(
+        {
+            "step_forms": step_forms,
+            "failed_form": failed_form,
+            "summary": summary,
+            "can_edit": "edit" in context["actions"],
+        }
+    )
+    return render(request, "cases/applications/detail.html", context, status=status)
+
+
+@require_GET
+@case_reader_required
+def application_detail(request, pk):
+    return application_page(request, pk)
+
+
+# --- printable notices ----------------------------------------------------------------------
+
+
+@require_GET
+@case_reader_required
+def acceptance_notice(request, pk):
+    """受理通知书: printable once the application is accepted. No ID number, no address."""
+    context = application_context(request, pk)
+    if context["application"].accepted_on is None:
+        raise Http404
+    return render(request, "cases/applications/print_acceptance.html", context)
+
+
+@require_GET
+@case_reader_required
+def decision_notice(request, pk):
+    """审批决定书: printable once decided, with the reasons and the amount's explanation. No ID
+    number, no address."""
+    context = application_context(request, pk)
+    if not context["application"].decision:
+        raise Http404
+    return render(request, "cases/applications/print_decision.html", context)
