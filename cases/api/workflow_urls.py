@@ -5,7 +5,7 @@ from django.urls import path
 
 from . import application_steps as steps
 from . import applications as apps
-from . import grants, notifications
+from . import grants, notifications, schedules
 
 STEPS = [
     ("submit", steps.ApplicationSubmitApi),
@@ -64,4 +64,6 @@ urlpatterns = [
     ),
     path("grants/", grants.GrantListApi.as_view(), name="api-grant-list"),
     path("grants/<int:pk>/", grants.GrantDetailApi.as_view(), name="api-grant-detail"),
+    # Schedules, standard changes, suspension, termination, gradual exit, re-checks.
+    *schedules.urlpatterns,
 ]

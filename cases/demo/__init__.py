@@ -17,7 +17,8 @@ fit each member's relation to the head. Ages are computed on a fixed reference d
 does not change from one day to the next.
 
 Layout: users.py (the demo users), households.py (generating one household), writing.py (COPY
-or bulk_create of a chunk, and its history rows).
+or bulk_create of a chunk, and its history rows), workflow.py (demo applications in every
+state, made through the workflow services; `seed_workflow_demo`).
 """
 
 from collections.abc import Callable
@@ -29,6 +30,9 @@ from ..models import Household, IncomeType, Person, Town
 from . import writing
 from .households import AREA_CODE, DEMO_REF_PREFIX, IdAllocator, demo_villages_ensure
 from .users import demo_users_ensure
+from .workflow import seed_workflow_demo
+
+__all__ = ["SeedResult", "seed_demo", "seed_workflow_demo"]
 
 
 @dataclass

@@ -2,7 +2,7 @@ from .applications import Application, ApplicationEvent, Notification, PublicNot
 from .clocks import Breach, Clock, Extension, Pause
 from .documents import Authorisation, Document
 from .evidence import Asset, IncomeLine, IncomeType
-from .grants import Grant, ScheduleEntry
+from .grants import Grant, GrantSuspension, ScheduleConfirmation, ScheduleEntry
 from .imports import HouseholdImport
 from .registry import Household, Membership, Person
 from .schemes import AddOn, IncomeTypeRule, Scheme, SchemeRule, Standard
@@ -20,6 +20,7 @@ __all__ = [
     "Document",
     "Extension",
     "Grant",
+    "GrantSuspension",
     "Household",
     "HouseholdImport",
     "IncomeLine",
@@ -32,6 +33,7 @@ __all__ = [
     "PublicNotice",
     "Role",
     "Scheme",
+    "ScheduleConfirmation",
     "ScheduleEntry",
     "SchemeRule",
     "StaffProfile",

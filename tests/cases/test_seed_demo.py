@@ -2,6 +2,7 @@
 
 import datetime
 import random
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -13,6 +14,7 @@ from django.http import HttpRequest
 
 from cases import demo
 from cases.demo import households as demo_households
+from cases.demo import workflow as demo_workflow
 from cases.idnumbers import age_on, parse_id_number
 from cases.models import (
     Asset,
@@ -29,9 +31,17 @@ from cases.models import (
 TODAY = datetime.date(2025, 3, 1)
 
 
-def seed(households: int, seed: int = 1):
+def seed(households: int, seed: int = 1, applications: bool = False):
+    """The registry part of seed_demo; the demo applications have their own tests below."""
     out = StringIO()
-    call_command("seed_demo", households=households, seed=seed, stdout=out, stderr=StringIO())
+    call_command(
+        "seed_demo",
+        households=households,
+        seed=seed,
+        applications=applications,
+        stdout=out,
+        stderr=StringIO(),
+    )
     return out.getvalue()
 
 
@@ -277,7 +287,14 @@ def test_history_has_a_creation_row_for_every_seeded_row(seeded):
 
 @pytest.mark.django_db
 def test_chunks_give_the_same_data_as_one_transaction(db):
-    call_command("seed_demo", households=12, chunk_size=5, stdout=StringIO(), stderr=StringIO())
+    call_command(
+        "seed_demo",
+        households=12,
+        chunk_size=5,
+        applications=False,
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
     chunked = sorted(Person.objects.values_list("id_number", "name"))
     for model in (Asset, IncomeLine, Membership, Person, Household):
         model.objects.all().delete()
@@ -366,3 +383,151 @@ def test_a_failure_halfway_keeps_the_finished_chunks_and_a_rerun_completes(monke
 
     assert Household.objects.count() == 12
     assert Household.history.count() == 12
+
+
+# Demo applications (cases/demo/workflow.py)
+
+DEMO_DAY = datetime.date(2024, 6, 12)  # a Wednesday; 30 working days back crosses Labour Day
+
+
+def workflow_counts() -> dict[str, int]:
+    from cases.models import (
+        Application,
+        ApplicationEvent,
+        Breach,
+        Clock,
+        Grant,
+        Notification,
+        ScheduleEntry,
+    )
+
+    models = (Household, Application, ApplicationEvent, Clock, Breach, Grant, ScheduleEntry)
+    counts = {m.__name__: m.objects.count() for m in models}
+    counts["Notification"] = Notification.objects.count()
+    counts["history Application"] = Application.history.count()
+    return counts
+
+
+@pytest.fixture
+def demo_cases(db):
+    seed(0)
+    assert demo.seed_workflow_demo(today=DEMO_DAY) == len(demo_workflow.SCENARIOS)
+
+
+def application(key: str):
+    return Household.objects.get(import_ref=f"case-demo-{key}").applications.get()
+
+
+@pytest.mark.django_db
+def test_demo_applications_cover_every_state(demo_cases):
+    from cases.models import Application
+
+    states = {key: application(key).state for key in (s.key for s in demo_workflow.SCENARIOS)}
+
+    assert states == {
+        "draft": "draft",
+        "submitted": "submitted",
+        "accepted": "accepted",
+        "overdue": "accepted",
+        "supplement": "accepted",
+        "notice": "notice",
+        "approved": "approved",
+        "approved-proposal": "approved",
+        "rejected": "rejected",
+        "temporary": "approved",
+        "emergency": "approved",
+    }
+    assert set(Application.objects.values_list("town__slug", flat=True)) == {
+        "chashan",
+        "dalang",
+        "dongcheng",
+        "humen",
+    }
+
+
+@pytest.mark.django_db
+def test_demo_applications_have_real_clocks_pauses_and_a_breach(demo_cases):
+    from cases.models import Breach, Pause
+
+    accepted = application("accepted").clocks.get(kind="home_visit")
+    assert accepted.stopped_on is None and accepted.due_on > DEMO_DAY
+
+    overdue = application("overdue")
+    breach = Breach.objects.get(application=overdue)
+    assert (breach.kind, breach.detected_on, breach.working_days_late) == (
+        "home_visit",
+        DEMO_DAY,
+        3,
+    )
+    assert overdue.town.slug == "dalang"
+
+    pause = Pause.objects.get(application=application("supplement"))
+    assert (pause.kind, pause.ended_on) == ("supplement", None)
+    assert application("notice").notice.ends_on >= DEMO_DAY
+
+
+@pytest.mark.django_db
+def test_demo_approvals_have_grants_with_confirmed_schedules_and_a_waiting_proposal(demo_cases):
+    from cases.workflow.schedules import confirmed_amount
+
+    approved = application("approved")
+    grant = approved.grant
+    entry = grant.schedule.get()
+    assert (entry.state, entry.confirmed_by.username) == ("confirmed", "supervisor-chashan")
+    # (1,300.00 × 2 − 700.00 wage) + 10 % of the standard for the minor daughter.
+    assert entry.amount == Decimal(approved.calculation["total"]) == Decimal("2030.00")
+    assert confirmed_amount(grant=grant, month=grant.starts_month) == Decimal("2030.00")
+    assert grant.recheck_due_on is not None
+    assert [e.kind for e in approved.events.order_by("at", "id")] == [
+        "created",
+        "submitted",
+        "accepted",
+        "home_visit",
+        "opinion",
+        "notice_started",
+        "notice_ended",
+        "approved",
+    ]
+
+    proposal = application("approved-proposal").grant.schedule.get(state="proposed")
+    assert (proposal.proposed_by.username, proposal.amount) == ("worker-dalang", Decimal("1530.00"))
+
+
+@pytest.mark.django_db
+def test_demo_rejection_and_temporary_assistance(demo_cases):
+    rejected = application("rejected")
+    assert (rejected.decided_by.username, rejected.town_opinion) == (
+        "supervisor-humen",
+        "not_recommend",
+    )
+
+    temporary = application("temporary")
+    disbursement = temporary.clocks.get(kind="disbursement")
+    assert disbursement.stopped_on is None
+    assert temporary.grant.approved_amount == Decimal("3000.00")
+
+    emergency = application("emergency")
+    assert (emergency.procedure, emergency.file_completed_at) == ("emergency", None)
+    assert emergency.grant.approved_amount == Decimal("2000.00")
+
+
+@pytest.mark.django_db
+def test_demo_applications_rerun_adds_nothing(demo_cases):
+    before = workflow_counts()
+
+    assert demo.seed_workflow_demo(today=DEMO_DAY) == 0
+    output = seed(0, applications=True)
+
+    assert workflow_counts() == before
+    assert "Demo applications: 0 created" in output
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_demo_applications_by_default(db):
+    output = seed(3, applications=True)
+
+    assert f"Demo applications: {len(demo_workflow.SCENARIOS)} created" in output
+    assert Household.objects.filter(import_ref__startswith="case-demo-").count() == len(
+        demo_workflow.SCENARIOS
+    )
+    assert Household.objects.filter(import_ref__startswith="demo-").count() == 3

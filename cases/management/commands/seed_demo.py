@@ -1,7 +1,8 @@
-"""`manage.py seed_demo [--households N] [--seed S]`: the demo users and N demo households.
+"""`manage.py seed_demo [--households N] [--seed S] [--no-applications]`: the demo users, N demo
+households, and demo applications in every state of the workflow.
 
 Safe to run twice: a re-run resets the demo users' passwords (DEMO_PASSWORD, default
-"relief-demo") and adds only the households that are missing. See cases/demo.py.
+"relief-demo") and adds only the households and applications that are missing. See cases/demo/.
 """
 
 import os
@@ -26,8 +27,14 @@ class Command(BaseCommand):
             default=None,
             help="households per transaction (default 50000 on PostgreSQL, 2000 elsewhere)",
         )
+        parser.add_argument(
+            "--no-applications",
+            dest="applications",
+            action="store_false",
+            help="skip the demo applications (a fixed dozen, whatever N)",
+        )
 
-    def handle(self, *args, households, seed, chunk_size, verbosity, **options):
+    def handle(self, *args, households, seed, chunk_size, applications, verbosity, **options):
         if households < 0:
             raise CommandError("--households must be 0 or more.")
         if chunk_size is not None and chunk_size < 1:
@@ -55,8 +62,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         finally:
             bar.close()
+        cases = demo.seed_workflow_demo() if applications else 0
         self.stdout.write(
             f"Demo users: {result.users_created} created, passwords reset. "
             f"Households: {result.households_created} created ({result.persons_created} people), "
-            f"{result.households_skipped} already there. {time.monotonic() - started:.1f} s."
+            f"{result.households_skipped} already there. "
+            f"Demo applications: {cases} created. {time.monotonic() - started:.1f} s."
         )

@@ -1,0 +1,303 @@
+"""Standard changes: one proposal per grant of a scheme from a month, confirmed at once by a
+second city supervisor (DESIGN.md: one confirmation may cover a city-wide standard change)."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet, Subquery
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from relief.history import with_actor
+from relief.money import to_fen
+
+from ... import selectors
+from ...models import Grant, Notification, Role, ScheduleConfirmation, ScheduleEntry, Scheme, Town
+from ..common import require_role, require_text, when
+from ..inbox import Message, notify_many
+from .amounts import confirmed_entry, schedule_confirmations_in_scope
+from .checks import (
+    CHUNK_SIZE,
+    CITY_MESSAGE,
+    SKIPPED_LISTED,
+    Entry,
+    GrantState,
+    audit,
+    calculate_for,
+    city_supervisors,
+    mark_rejected,
+    require_month,
+    require_second_person,
+    supersede,
+)
+
+
+def _grants_paying_in(scheme: Scheme, month: datetime.date, town: Town | None) -> QuerySet[Grant]:
+    grants = Grant.objects.filter(
+        scheme=scheme,
+        state__in=(GrantState.ACTIVE, GrantState.SUSPENDED),
+        starts_month__lte=month,
+    ).filter(Q(ends_month__isnull=True) | Q(ends_month__gte=month))
+    if town is not None:
+        grants = grants.filter(town=town)
+    return grants
+
+
+@transaction.atomic
+def standard_change_propose(
+    *,
+    scheme: Scheme,
+    from_month: datetime.date,
+    actor,
+    town: Town | None = None,
+    reason: str = "",
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> ScheduleConfirmation:
+    """Propose, for every active or suspended grant of `scheme` paying in `from_month` (in
+    `town`, or city-wide), the amount the calculation gives from that month, grouped under one
+    ScheduleConfirmation that a second city supervisor confirms at once. Grants whose amount
+    does not change are counted, not proposed; grants in gradual exit, with a proposal from the
+    same month waiting, or whose calculation fails are skipped with the reason. While a
+    standard change for the same scheme, month and town is waiting, proposing it again
+    returns that one and adds nothing.
+
+    Cost: set-based where the calculation allows. Grants are read CHUNK_SIZE at a time with
+    their households, covered members and amounts in force (4 queries per chunk), and each
+    chunk's proposals are written with their history in 2 queries; the calculation itself costs
+    about 8 queries per grant (memberships, income, income-type rules, assets, standard, rule,
+    add-ons). A town of 10,000 grants is about 80,000 small queries in one transaction; a
+    city-wide change at provincial scale should be run per town (the `town` argument), one
+    task each."""
+    today, now = when(today, now)
+    require_role(actor, {Role.CITY_SUPERVISOR}, CITY_MESSAGE)
+    from_month = require_month(from_month)
+    if scheme.is_temporary:
+        raise ValidationError(
+            {"scheme": _("Temporary assistance has no standard to recompute amounts from.")}
+        )
+    # Serialises standard changes of a scheme, so two runs cannot both start one.
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    waiting = ScheduleConfirmation.objects.filter(
+        scheme=scheme, from_month=from_month, town=town, state=ScheduleConfirmation.State.PROPOSED
+    ).first()
+    if waiting is not None:
+        return waiting
+    reason = (reason or "").strip() or _("Standard change from %(month)s") % {
+        "month": from_month.strftime("%Y-%m")
+    }
+    confirmation = ScheduleConfirmation(
+        scheme=scheme,
+        town=town,
+        from_month=from_month,
+        reason=reason,
+        proposed_by=actor,
+        proposed_at=now,
+    )
+    with_actor(confirmation, actor, reason).save()
+
+    considered = unchanged = proposed = 0
+    skipped: list[dict] = []
+    skipped_count = 0
+    ids = list(
+        _grants_paying_in(scheme, from_month, town).order_by("pk").values_list("pk", flat=True)
+    )
+    for start in range(0, len(ids), CHUNK_SIZE):
+        chunk = ids[start : start + CHUNK_SIZE]
+        grants = (
+            Grant.objects.filter(pk__in=chunk)
+            .select_related("household", "scheme", "application")
+            .prefetch_related("application__covered_members")
+            .annotate(in_force=Subquery(confirmed_entry(from_month)))
+            .order_by("pk")
+        )
+        waiting_ids = dict(
+            ScheduleEntry.objects.filter(
+                grant_id__in=chunk, from_month=from_month, state=Entry.State.PROPOSED
+            ).values_list("grant_id", "pk")
+        )
+        entries = []
+        for grant in grants:
+            considered += 1
+            why = None
+            if grant.exit_from_month is not None and from_month >= grant.exit_from_month:
+                why = _("in gradual exit")
+            elif grant.pk in waiting_ids:
+                why = _("proposal #%(id)s from this month is waiting") % {
+                    "id": waiting_ids[grant.pk]
+                }
+            else:
+                try:
+                    calculation = calculate_for(grant, from_month)
+                except ValidationError as exc:
+                    why = "; ".join(exc.messages)
+            if why is not None:
+                skipped_count += 1
+                if len(skipped) < SKIPPED_LISTED:
+                    skipped.append({"grant": grant.pk, "reason": why})
+                continue
+            in_force = to_fen(grant.in_force) if grant.in_force is not None else None
+            if calculation.total == in_force:
+                unchanged += 1
+                continue
+            entries.append(
+                ScheduleEntry(
+                    grant=grant,
+                    from_month=from_month,
+                    amount=calculation.total,
+                    calculation=calculation.as_dict(),
+                    state=Entry.State.PROPOSED,
+                    kind=Entry.Kind.STANDARD_CHANGE,
+                    reason=reason,
+                    proposed_by=actor,
+                    proposed_at=now,
+                    confirmation=confirmation,
+                )
+            )
+        bulk_create_with_history(
+            entries, ScheduleEntry, default_user=actor, default_change_reason=reason
+        )
+        proposed += len(entries)
+
+    confirmation.grants_considered = considered
+    confirmation.unchanged_count = unchanged
+    confirmation.proposed_count = proposed
+    confirmation.skipped = skipped
+    confirmation.skipped_count = skipped_count
+    with_actor(confirmation, actor, _("Proposals computed")).save()
+    if proposed:
+        text = _(
+            "Standard change #%(id)s (%(scheme)s from %(month)s) proposes %(count)s new amounts: "
+            "it waits for a second city supervisor's confirmation."
+        ) % {
+            "id": confirmation.pk,
+            "scheme": scheme,
+            "month": from_month.strftime("%Y-%m"),
+            "count": proposed,
+        }
+        notify_many(
+            [
+                Message(
+                    user_id, Notification.Kind.DECISION, f"standard_change:{confirmation.pk}", text
+                )
+                for user_id in city_supervisors()
+                if user_id != actor.pk
+            ]
+        )
+    return confirmation
+
+
+def _locked_confirmation(*, actor, confirmation: ScheduleConfirmation) -> ScheduleConfirmation:
+    confirmation = selectors.get_in_scope(
+        schedule_confirmations_in_scope(actor)
+        .select_for_update(of=("self",))
+        .select_related("scheme", "town"),
+        pk=confirmation.pk,
+    )
+    require_role(actor, {Role.CITY_SUPERVISOR}, CITY_MESSAGE)
+    return confirmation
+
+
+def _confirmation_state_error(confirmation, action: str) -> ValidationError:
+    return ValidationError(
+        {
+            "state": _("Cannot %(action)s: the standard change is %(state)s (%(code)s).")
+            % {
+                "action": action,
+                "state": confirmation.get_state_display().lower(),
+                "code": confirmation.state,
+            }
+        }
+    )
+
+
+@transaction.atomic
+def schedule_confirmation_confirm(
+    *, confirmation: ScheduleConfirmation, actor, now=None
+) -> ScheduleConfirmation:
+    """Confirm every proposal of a standard change at once (a city supervisor other than the
+    proposer): from its month each grant pays its proposed amount. Entries rejected one by one
+    meanwhile (their grant ended) stay rejected. Confirming twice changes nothing."""
+    _today, now = when(None, now)
+    confirmation = _locked_confirmation(actor=actor, confirmation=confirmation)
+    State = ScheduleConfirmation.State
+    if confirmation.state == State.CONFIRMED:
+        return confirmation
+    if confirmation.state != State.PROPOSED:
+        raise _confirmation_state_error(confirmation, _("confirm"))
+    require_second_person(actor, confirmation.proposed_by_id, _("confirm"))
+    reason = _("Standard change #%(id)s confirmed") % {"id": confirmation.pk}
+    entries = confirmation.entries.filter(state=Entry.State.PROPOSED).order_by("pk")
+    grant_ids = list(entries.values_list("grant_id", flat=True))
+    for start in range(0, len(grant_ids), CHUNK_SIZE):
+        supersede(
+            grant_ids=grant_ids[start : start + CHUNK_SIZE],
+            from_month=confirmation.from_month,
+            actor=actor,
+            reason=reason,
+        )
+    confirmed = 0
+    for start in range(0, len(grant_ids), CHUNK_SIZE):
+        batch = list(
+            entries.filter(grant_id__in=grant_ids[start : start + CHUNK_SIZE]).select_for_update()
+        )
+        for entry in batch:
+            entry.state = Entry.State.CONFIRMED
+            entry.confirmed_by = actor
+            entry.confirmed_at = now
+        bulk_update_with_history(
+            batch,
+            ScheduleEntry,
+            ["state", "confirmed_by", "confirmed_at"],
+            default_user=actor,
+            default_change_reason=reason,
+        )
+        confirmed += len(batch)
+    confirmation.state = State.CONFIRMED
+    confirmation.confirmed_by = actor
+    confirmation.confirmed_at = now
+    with_actor(confirmation, actor, reason).save()
+    audit(
+        actor,
+        confirmation,
+        confirmation.town.code if confirmation.town else "",
+        "standard_change",
+        scheme=confirmation.scheme.code,
+        from_month=confirmation.from_month.isoformat(),
+        entries=confirmed,
+    )
+    return confirmation
+
+
+@transaction.atomic
+def schedule_confirmation_reject(
+    *, confirmation: ScheduleConfirmation, actor, reason: str, now=None
+) -> ScheduleConfirmation:
+    """Reject a standard change with reasons: none of its proposals ever pays."""
+    _today, now = when(None, now)
+    confirmation = _locked_confirmation(actor=actor, confirmation=confirmation)
+    State = ScheduleConfirmation.State
+    if confirmation.state == State.REJECTED:
+        return confirmation
+    if confirmation.state != State.PROPOSED:
+        raise _confirmation_state_error(confirmation, _("reject"))
+    require_second_person(actor, confirmation.proposed_by_id, _("reject"))
+    reason = require_text(reason, "reason", _("Give the reasons for the rejection."))
+    batch = list(confirmation.entries.filter(state=Entry.State.PROPOSED).select_for_update())
+    for entry in batch:
+        mark_rejected(entry, actor=actor, reason=reason, now=now)
+    bulk_update_with_history(
+        batch,
+        ScheduleEntry,
+        ["state", "rejected_by", "rejected_at", "rejection_reason"],
+        batch_size=CHUNK_SIZE,
+        default_user=actor,
+        default_change_reason=reason,
+    )
+    confirmation.state = State.REJECTED
+    confirmation.rejected_by = actor
+    confirmation.rejected_at = now
+    confirmation.rejection_reason = reason
+    with_actor(confirmation, actor, reason).save()
+    return confirmation
