@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from . import imports
 from .models import Town
-from .workflow import sweep
+from .workflow import schedules, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -78,3 +78,16 @@ def clocks_sweep_all(today: str | None = None) -> int:
     for town_id in town_ids:
         clocks_sweep.delay(today=day, town_id=town_id)
     return len(town_ids)
+
+
+@shared_task(
+    name="cases.grants_daily",
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=True,
+)
+def grants_daily(today: str | None = None) -> dict:
+    """The grants' daily job (cases.workflow.schedules.schedules_daily): re-check reminders and
+    the end of finished gradual exits. Safe to run twice on the same day."""
+    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    return schedules.schedules_daily(today=day)

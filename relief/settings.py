@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # 06:00 Asia/Shanghai (CELERY_TIMEZONE), before the offices open.
     # One task per town (cases.clocks_sweep_all fans out).
     "cases-clocks-sweep": {"task": "cases.clocks_sweep_all", "schedule": crontab(hour=6, minute=0)},
+    # Re-check reminders and finished gradual exits (cases/tasks.py).
+    "cases-grants-daily": {"task": "cases.grants_daily", "schedule": crontab(hour=6, minute=10)},
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

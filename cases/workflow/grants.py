@@ -63,6 +63,11 @@ def grant_create(
     )
     if temporary:
         grant.ends_month = add_months(starts, application.instalments - 1)
+    else:
+        # Imported here: the re-check rules build on this module (add_months, first_of_month).
+        from .schedules.rechecks import recheck_due_after
+
+        grant.recheck_due_on = recheck_due_after(grant=grant, on=decided_on)
     with_actor(grant, approver, _("Granted on approval")).save()
 
     if temporary:

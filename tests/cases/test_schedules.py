@@ -850,3 +850,45 @@ def test_daily_job_runs_reminders_and_closes_finished_exits(grant, supervisor_ch
 
     assert result["gradual_exits_closed"] == 1
     assert schedules.schedules_daily(today=TODAY)["gradual_exits_closed"] == 0
+
+
+def test_approval_sets_the_first_re_check_a_year_after_the_decision(
+    worker_chashan, supervisor_chashan
+):
+    household = complete_household()
+    Person.objects.filter(memberships__household=household).update(employment_status="employed")
+    application = dibao_application(
+        worker=worker_chashan, supervisor=supervisor_chashan, until="approved", household=household
+    )
+    assert application.grant.recheck_due_on == M(2025, 2, 20)  # approved 2024-02-20
+
+
+def test_approval_sets_a_six_monthly_re_check_for_irregular_income(
+    worker_chashan, supervisor_chashan
+):
+    household = complete_household()
+    Person.objects.filter(memberships__household=household).update(employment_status="flexible")
+    application = dibao_application(
+        worker=worker_chashan, supervisor=supervisor_chashan, until="approved", household=household
+    )
+    assert application.grant.recheck_due_on == M(2024, 8, 20)
+
+
+def test_the_grants_daily_task_reminds_of_re_checks_once(worker_chashan):
+    from cases.models import Notification
+    from cases.tasks import grants_daily
+
+    grant = approved_grant()
+    Grant.objects.filter(pk=grant.pk).update(recheck_due_on=M(2024, 6, 20))
+    first = grants_daily.delay(today="2024-06-12").get()
+    reminders = Notification.objects.filter(user=worker_chashan).count()
+    assert reminders >= 1
+    grants_daily.delay(today="2024-06-12").get()
+    assert Notification.objects.filter(user=worker_chashan).count() == reminders
+    assert "gradual_exits_closed" in first
+
+
+def test_the_grants_daily_task_is_in_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["cases-grants-daily"]
+    assert entry["task"] == "cases.grants_daily"
+    assert entry["schedule"].hour == {6}
