@@ -193,10 +193,8 @@ class ApproveForm(forms.Form):
 
 
 class TemporaryApproveForm(ApproveForm):
-    approved_amount = _amount(
-        _("Approved amount (yuan)"),
-        help_text=_("Empty: the proposed amount. Another amount must be within the band."),
-    )
+    """The approver approves the case worker's proposed amount (DOMAIN.md §5): there is no
+    amount to type here; a different amount means the case worker changes the proposal."""
 
 
 class RejectForm(forms.Form):

@@ -209,7 +209,10 @@ class DecideSerializer(InputSerializer):
     approved_amount = money_field(
         required=False,
         allow_null=True,
-        help_text="Temporary assistance: another amount within the band (default: proposed).",
+        help_text=(
+            "Temporary assistance: the proposed amount, if given (the approver approves the "
+            "proposal; any other amount is a 400)."
+        ),
     )
 
 

@@ -19,8 +19,9 @@ class Clock(models.Model):
     """A working-day clock of one step (DOMAIN.md §6). `due_on` is stored and recomputed by
     cases.workflow.clocks whenever a pause closes, an extension is approved or the calendar
     changes: due = add_working_days(started_on, limit_days + paused working days). While a pause
-    is open the stored due_on leaves it out and `paused_since` is set; the sweep skips paused
-    clocks, and closing the pause recomputes the due date."""
+    is open `paused_since` is set and the sweep skips the clock; the stored due_on leaves out an
+    open pause without a cap, and counts one with a cap (an objection) as ending at its cap.
+    Once that cap has passed the sweep clears `paused_since`: the clock counts again."""
 
     class Kind(models.TextChoices):
         HOME_VISIT = "home_visit", _("Home visit")
@@ -171,8 +172,11 @@ class Extension(models.Model):
 
 class Breach(models.Model):
     """A clock that passed its due date: recorded by the daily sweep the first day after the due
-    date, or when the clock stops late. One per clock, so the sweep is safe to run twice. While
-    the clock runs the sweep updates working_days_late; it is final once the clock stops."""
+    date, or when the clock stops late. One per clock, so the sweep is safe to run twice. A fact:
+    due_on is the due date that was missed and never changes, even when an extension or a
+    calendar change later moves the clock's due date; while the clock runs the sweep raises
+    working_days_late (it never shrinks), and it is final once the clock stops, at
+    working_days_between(due_on, stopped_on)."""
 
     clock = models.OneToOneField(
         Clock, on_delete=models.PROTECT, related_name="breach", verbose_name=_("clock")

@@ -13,11 +13,21 @@ adds nothing to it) and counted once where pauses overlap. Two refinements, both
 - the public notice, when the scheme does not count it (`notice_counts_in_clock` off), is a pause
   from its first to its last day, both included: all of its working days are off the clock.
 
-An open pause (its end unknown) is left out of the stored due_on; the clocks it holds are marked
-`paused_since`, the daily sweep skips them, and closing the pause recomputes the due date. So a
-stored due_on is always right for every closed pause. Due dates are stored, never computed on
-read, and recomputed when a pause closes, an extension is approved or the calendar changes
-(`calendar_changed`, see `clocks_recompute_running`).
+An open pause without a cap (waiting for documents: its end unknown) is left out of the stored
+due_on; the clocks it holds are marked `paused_since`, the daily sweep skips them, and closing
+the pause recomputes the due date. An open pause with a cap (an objection) is counted as ending
+at its cap, the latest it can take off the clocks: the stored due_on includes it, and once the
+cap has passed the pause holds the clocks no longer, so the sweep clears their `paused_since`
+(`clocks_release_capped`) and they are reminded, escalated and breached like any running clock;
+closing the pause earlier brings the due date forward. Due dates are stored, never computed on
+read, and recomputed when a pause opens or closes, an extension is approved or the calendar
+changes (`calendar_changed`, see `clocks_recompute_running`).
+
+A breach is a fact (DOMAIN.md §1 finding 3: the audit counts them): once recorded, its due_on is
+the due date that was missed and stays, whatever later moves the clock's due date (an extension,
+a calendar correction); its working_days_late only grows, and when the clock stops it is final
+at working_days_between(breach.due_on, stopped_on). It is inserted with ON CONFLICT DO NOTHING
+(one per clock), so two sweeps, or a sweep and a step, recording it at once both succeed.
 """
 
 import datetime
@@ -25,7 +35,10 @@ import logging
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Greatest
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
@@ -44,24 +57,49 @@ logger = logging.getLogger(__name__)
 _ONE_DAY = datetime.timedelta(days=1)
 
 
-def _pause_interval(pause: Pause) -> tuple[datetime.date, datetime.date] | None:
-    """The (start, end] interval of working days a closed, excluded pause takes off the clocks."""
-    if not pause.excluded or pause.ended_on is None:
-        return None
-    start, end = pause.started_on, pause.ended_on
+def _pause_start(pause: Pause) -> datetime.date:
     if pause.kind == Pause.Kind.NOTICE:
         # The notice runs from starts_on to ends_on inclusive: its first day is off too.
-        start -= _ONE_DAY
-    if pause.max_days is not None and working_days_between(start, end) > pause.max_days:
-        end = add_working_days(start, pause.max_days)
-    return start, end
+        return pause.started_on - _ONE_DAY
+    return pause.started_on
+
+
+def pause_cap_ends_on(pause: Pause) -> datetime.date | None:
+    """The last working day a pause with a cap (max_days) can take off the clocks; None without
+    a cap."""
+    if pause.max_days is None:
+        return None
+    return add_working_days(_pause_start(pause), pause.max_days)
+
+
+def pause_holds(pause: Pause, today: datetime.date) -> bool:
+    """Whether an excluded pause still holds the clocks on `today`: it is open, and it has no cap
+    or its cap has not passed (DOMAIN.md §6: objection handling is not counted for at most
+    objection_pause_max_days working days; the days after count again)."""
+    if not pause.excluded or pause.ended_on is not None:
+        return False
+    cap = pause_cap_ends_on(pause)
+    return cap is None or today <= cap
+
+
+def _pause_interval(pause: Pause) -> tuple[datetime.date, datetime.date] | None:
+    """The (start, end] interval of working days an excluded pause takes off the clocks: a closed
+    pause up to its end, or its cap if that comes first; an open pause with a cap up to its cap
+    (the latest it can end); an open pause without one, nothing yet."""
+    if not pause.excluded:
+        return None
+    start, cap = _pause_start(pause), pause_cap_ends_on(pause)
+    if pause.ended_on is None:
+        return None if cap is None else (start, cap)
+    end = pause.ended_on if cap is None else min(pause.ended_on, cap)
+    return start, max(start, end)
 
 
 def paused_working_days(
     *, started_on: datetime.date, stopped_on: datetime.date | None, pauses
 ) -> int:
-    """The working days the closed pauses take off a clock that ran from started_on (to
-    stopped_on, if it stopped), each working day counted once."""
+    """The working days the pauses take off a clock that ran from started_on (to stopped_on, if
+    it stopped), each working day counted once (see _pause_interval for open pauses)."""
     intervals = []
     for pause in pauses:
         interval = _pause_interval(pause)
@@ -150,31 +188,49 @@ def clock_stop(*, clock: Clock, on: datetime.date, actor) -> Clock:
     return clock
 
 
-def breach_for_stopped(*, clock: Clock, today: datetime.date) -> Breach | None:
-    """The final breach of a stopped clock that stopped after its due date (none otherwise)."""
-    late = clock.stopped_on is not None and clock.stopped_on > clock.due_on
-    existing = Breach.objects.filter(clock=clock).first()
-    if not late and existing is None:
-        return None
-    days = working_days_between(clock.due_on, clock.stopped_on) if late else 0
-    if existing is not None:
-        existing.working_days_late = days
-        existing.due_on = clock.due_on
-        existing.final = True
-        existing.save(update_fields=["working_days_late", "due_on", "final"])
-        return existing
-    return Breach.objects.create(
+def breach_new(clock: Clock, *, detected_on: datetime.date, working_days_late: int) -> Breach:
+    """The breach of a clock that passed its due date, unsaved: its due_on is the due date that
+    was missed."""
+    return Breach(
         clock=clock,
         application_id=clock.application_id,
         town_id=clock.application.town_id,
         kind=clock.kind,
         due_on=clock.due_on,
-        detected_on=clock.stopped_on,
-        working_days_late=days,
-        final=True,
+        detected_on=detected_on,
+        working_days_late=working_days_late,
         holder_role=clock.holder_role,
         holder_user_id=clock.holder_user_id,
     )
+
+
+def breach_for_stopped(*, clock: Clock, today: datetime.date) -> Breach | None:
+    """The final breach of a stopped clock: recorded now if it stopped after its due date and
+    has none; an existing one (recorded while it ran) keeps the due date that was missed and
+    becomes final at working_days_between(breach.due_on, stopped_on), never less than the
+    lateness already recorded. None when the clock was never late."""
+    if clock.stopped_on > clock.due_on:
+        late = working_days_between(clock.due_on, clock.stopped_on)
+        # One statement, no check-then-insert: a concurrent sweep that records the same breach
+        # first makes this insert nothing (the breach is unique per clock).
+        Breach.objects.bulk_create(
+            [breach_new(clock, detected_on=clock.stopped_on, working_days_late=late)],
+            ignore_conflicts=True,
+        )
+    breach = Breach.objects.filter(clock=clock).first()
+    if breach is None:
+        return None
+    late = (
+        working_days_between(breach.due_on, clock.stopped_on)
+        if clock.stopped_on > breach.due_on
+        else 0
+    )
+    # Greatest in the database: the lateness only grows, whatever another transaction wrote.
+    Breach.objects.filter(pk=breach.pk).update(
+        final=True, working_days_late=Greatest("working_days_late", Value(late))
+    )
+    breach.refresh_from_db()
+    return breach
 
 
 def clocks_stop_all(*, application, on: datetime.date, actor) -> None:
@@ -200,7 +256,8 @@ def pause_open(
     reason: str = "",
     max_days: int | None = None,
 ) -> Pause:
-    """Open a pause; while it is open the running clocks it holds are marked paused."""
+    """Open a pause; while it is open the running clocks it holds are marked paused. A pause
+    with a cap (an objection) counts in their due dates at once, as ending at its cap."""
     pause = Pause(
         application=application,
         kind=kind,
@@ -212,7 +269,9 @@ def pause_open(
     )
     with_actor(pause, actor, _("Pause opened")).save()
     if excluded:
+        pauses = _pauses(application)
         for clock in application.clocks.filter(stopped_on__isnull=True):
+            _apply_due(clock, pauses)
             clock.paused_since = started_on
             with_actor(clock, actor, _("Clock paused")).save()
     return pause
@@ -224,7 +283,9 @@ def pause_close(*, pause: Pause, ended_on: datetime.date, actor) -> Pause:
     pause.ended_on = max(ended_on, pause.started_on)
     pause.closed_by = actor
     with_actor(pause, actor, _("Pause closed")).save()
-    clocks_recompute(application=pause.application, actor=actor, reason=_("Clock resumed"))
+    clocks_recompute(
+        application=pause.application, actor=actor, reason=_("Clock resumed"), today=ended_on
+    )
     return pause
 
 
@@ -250,17 +311,21 @@ def pause_scheduled(
         closed_by=actor,
     )
     with_actor(pause, actor, _("Pause scheduled")).save()
-    clocks_recompute(application=application, actor=actor, reason=reason)
+    clocks_recompute(application=application, actor=actor, reason=reason, today=started_on)
     return pause
 
 
-def clocks_recompute(*, application, actor, reason: str) -> None:
-    """Recompute the running clocks of one application from its pauses."""
+def clocks_recompute(
+    *, application, actor, reason: str, today: datetime.date | None = None
+) -> None:
+    """Recompute the running clocks of one application from its pauses; they are paused while
+    an open pause holds them on `today`."""
+    today = today or timezone.localdate()
     pauses = _pauses(application)
-    open_pause = next((p for p in pauses if p.ended_on is None and p.excluded), None)
+    holding = next((p for p in pauses if pause_holds(p, today)), None)
     for clock in application.clocks.filter(stopped_on__isnull=True):
         changed = _apply_due(clock, pauses)
-        paused_since = open_pause.started_on if open_pause is not None else None
+        paused_since = holding.started_on if holding is not None else None
         if changed or clock.paused_since != paused_since:
             clock.paused_since = paused_since
             with_actor(clock, actor, reason).save()
@@ -294,6 +359,41 @@ def clocks_recompute_running(*, years=None, batch_size: int = 2000) -> int:
             )
         changed_total += len(changed)
     return changed_total
+
+
+def clocks_release_capped(*, today: datetime.date, town_id: int | None = None) -> int:
+    """Let the clocks held by an open pause past its cap count again (DOMAIN.md §6: objection
+    handling is not counted for at most objection_pause_max_days working days): their due
+    date is recomputed with the pause ending at its cap and `paused_since` cleared, so the
+    sweep reminds, escalates and breaches them. Returns how many clocks were released; run
+    twice, the second run releases none."""
+    pauses = Pause.objects.filter(ended_on__isnull=True, excluded=True, max_days__isnull=False)
+    if town_id is not None:
+        pauses = pauses.filter(application__town_id=town_id)
+    expired = {p.application_id for p in pauses if not pause_holds(p, today)}
+    if not expired:
+        return 0
+    by_application = defaultdict(list)
+    for pause in Pause.objects.filter(application_id__in=expired):
+        by_application[pause.application_id].append(pause)
+    clocks = list(
+        Clock.objects.select_for_update().filter(
+            application_id__in=expired, stopped_on__isnull=True, paused_since__isnull=False
+        )
+    )
+    for clock in clocks:
+        _apply_due(clock, by_application[clock.application_id])
+        clock.paused_since = None
+    if clocks:
+        bulk_update_with_history(
+            clocks,
+            Clock,
+            ["due_on", "provisional", "paused_since"],
+            default_change_reason=_(
+                "The pause passed its cap of working days not counted: the clock counts again"
+            ),
+        )
+    return len(clocks)
 
 
 @receiver(calendar_changed, dispatch_uid="cases.workflow.clocks.calendar_changed")

@@ -121,8 +121,10 @@ def application_decide(
     """Approve or reject. A rejection needs written reasons. Approving dibao or tekun stores the
     calculation for the first month paid (the month after approval) and creates the grant with
     that total as its first, confirmed schedule entry; an ineligible household cannot be
-    approved. Approving temporary assistance approves the proposed amount (or another amount
-    within the band), creates the grant and starts the disbursement clock."""
+    approved. Approving temporary assistance approves the proposed amount (DOMAIN.md §5: the
+    case worker proposes an amount and its basis, the approver approves that amount):
+    `approved_amount`, when given, must be that amount; who may approve follows from it.
+    Approval creates the grant and starts the disbursement clock."""
     today, now = when(today, now)
     application = locked(
         actor=actor,
@@ -148,7 +150,7 @@ def application_decide(
         return _approve_temporary(
             actor=actor,
             application=application,
-            amount=approved_amount if approved_amount is not None else application.proposed_amount,
+            approved_amount=approved_amount,
             reasons=reasons,
             today=today,
             now=now,
@@ -262,17 +264,35 @@ def _approve_calculated(*, actor, application, reasons, today, now) -> Applicati
     return application
 
 
-def _approve_temporary(*, actor, application, amount, reasons, today, now) -> Application:
+def _approve_temporary(*, actor, application, approved_amount, reasons, today, now) -> Application:
+    amount = application.proposed_amount
     if amount is None:
-        raise ValidationError({"approved_amount": _("There is no proposed amount to approve.")})
+        raise ValidationError({"proposed_amount": _("There is no proposed amount to approve.")})
+    # Who decides follows from the proposed amount (DOMAIN.md §5: above the town threshold the
+    # city bureau approves), as found at submission or by today's band, whichever asks for the
+    # city: never from an amount the approver types.
+    band_error = None
     try:
-        application.needs_city = check_proposed_amount(
+        needs_city = check_proposed_amount(
             scheme=application.scheme, town=application.town_id, on=today, amount=amount
         )
     except ValidationError as exc:
-        field = "approved_amount" if amount != application.proposed_amount else "proposed_amount"
-        raise ValidationError({field: exc.messages}) from None
+        band_error, needs_city = exc, False
+    application.needs_city = application.needs_city or needs_city
     _require_city_when_needed(actor, application, amount, today)
+    if band_error is not None:
+        raise ValidationError({"proposed_amount": band_error.messages}) from None
+    if approved_amount is not None and approved_amount != amount:
+        raise ValidationError(
+            {
+                "approved_amount": _(
+                    "The approver approves the proposed amount of %(amount)s yuan (the case "
+                    "worker proposes the amount and states its basis); to change it, the case "
+                    "worker changes the proposal."
+                )
+                % {"amount": amount}
+            }
+        )
     calculation = current_calculation(application, today.replace(day=1))
     if not calculation.eligible:
         raise ValidationError(

@@ -6,15 +6,21 @@ date, escalation after it, and one breach record per clock that passed its due d
 - overdue: a running clock whose due date has passed (today > due_on) tells its holders, and
   escalates to the town's supervisors, and to the city supervisors when the city decides;
 - breach: created exactly when today > due_on for a running clock (never on the due date
-  itself), or when a clock stops after its due date (cases.workflow.clocks.clock_stop); its
-  working_days_late = working_days_between(due_on, today), updated every day while the clock
-  runs.
-Paused clocks are skipped: their due date moves when the pause closes.
+  itself), or when a clock stops after its due date (cases.workflow.clocks.clock_stop). It is a
+  fact: its due_on (the due date that was missed) never changes afterwards, and its
+  working_days_late = working_days_between(breach.due_on, today) grows every day until the
+  clock stops, even if an extension or a calendar change moved the clock's due date since.
+Paused clocks are skipped: their due date moves when the pause closes. A pause with a cap (an
+objection, DOMAIN.md §6) holds them only up to its cap: first the sweep releases the clocks whose
+open pause passed its cap (cases.workflow.clocks.clocks_release_capped), and they are swept like
+any running clock.
 
 Safe to run twice, and safe to kill halfway: a breach is unique per clock and a notification per
 user and key (the key names the clock and its due date), so a second run writes nothing new.
-The queries are set-based: the clocks to look at, the staff who hold or supervise them, the
-existing breaches and notifications are each read in one query.
+Safe to run concurrently (two sweeps of one town): breaches and notifications are inserted with
+ON CONFLICT DO NOTHING and lateness is raised with a conditional UPDATE, so neither sweep fails
+on the other's rows. The queries are set-based: the clocks to look at, the staff who hold or
+supervise them, the existing breaches and notifications are each read in one query.
 """
 
 import datetime
@@ -29,7 +35,7 @@ from relief.workdays import add_working_days, working_days_between
 
 from ..models import Breach, Clock, Notification, Role, StaffProfile
 from ..permissions import TOWN_ROLES
-from .clocks import breach_for_stopped
+from .clocks import breach_for_stopped, breach_new, clocks_release_capped
 from .inbox import Message, notify_many
 
 
@@ -76,9 +82,31 @@ def _describe(clock: Clock) -> dict:
     }
 
 
+def _breaches_grow(*, today: datetime.date, town_id: int | None) -> int:
+    """Raise the lateness of every open breach of a running clock to the working days since the
+    due date it missed (never lower it: a calendar change must not shrink a recorded breach).
+    One UPDATE per missed due date; returns how many breaches changed."""
+    open_breaches = Breach.objects.filter(
+        final=False, clock__stopped_on__isnull=True, due_on__lt=today
+    )
+    if town_id is not None:
+        open_breaches = open_breaches.filter(town_id=town_id)
+    by_due = defaultdict(list)
+    for pk, due_on in open_breaches.values_list("pk", "due_on"):
+        by_due[due_on].append(pk)
+    updated = 0
+    for due_on, pks in by_due.items():
+        late = working_days_between(due_on, today)
+        updated += Breach.objects.filter(pk__in=pks, working_days_late__lt=late).update(
+            working_days_late=late
+        )
+    return updated
+
+
 @transaction.atomic
 def clocks_sweep(*, today: datetime.date, town_id: int | None = None) -> dict:
     """Run the daily sweep for `today` (for one town, or all). Returns what it wrote."""
+    released = clocks_release_capped(today=today, town_id=town_id)
     running = Clock.objects.filter(stopped_on__isnull=True, paused_since__isnull=True)
     if town_id is not None:
         running = running.filter(application__town_id=town_id)
@@ -88,31 +116,19 @@ def clocks_sweep(*, today: datetime.date, town_id: int | None = None) -> dict:
     overdue = list(running.filter(due_on__lt=today))
     due_soon = list(running.filter(due_on__gte=today, due_on__lte=soon_until))
 
-    # Breaches of running clocks: new ones, and the days late of the existing ones.
-    existing = {b.clock_id: b for b in Breach.objects.filter(clock__in=[c.pk for c in overdue])}
-    new_breaches, updated = [], []
-    for clock in overdue:
-        late = working_days_between(clock.due_on, today)
-        breach = existing.get(clock.pk)
-        if breach is None:
-            new_breaches.append(
-                Breach(
-                    clock=clock,
-                    application_id=clock.application_id,
-                    town_id=clock.application.town_id,
-                    kind=clock.kind,
-                    due_on=clock.due_on,
-                    detected_on=today,
-                    working_days_late=late,
-                    holder_role=clock.holder_role,
-                    holder_user_id=clock.holder_user_id,
-                )
-            )
-        elif (breach.working_days_late, breach.due_on) != (late, clock.due_on):
-            breach.working_days_late, breach.due_on = late, clock.due_on
-            updated.append(breach)
+    # New breaches of running clocks. A breach another sweep inserts meanwhile is left as it is.
+    existing = set(
+        Breach.objects.filter(clock__in=[c.pk for c in overdue]).values_list("clock_id", flat=True)
+    )
+    new_breaches = [
+        breach_new(
+            clock, detected_on=today, working_days_late=working_days_between(clock.due_on, today)
+        )
+        for clock in overdue
+        if clock.pk not in existing
+    ]
     Breach.objects.bulk_create(new_breaches, ignore_conflicts=True)
-    Breach.objects.bulk_update(updated, ["working_days_late", "due_on"])
+    updated = _breaches_grow(today=today, town_id=town_id)
 
     # A clock that stopped late has its breach from clock_stop; this catches any that has not
     # (e.g. stopped before a calendar correction moved its due date earlier).
@@ -172,8 +188,9 @@ def clocks_sweep(*, today: datetime.date, town_id: int | None = None) -> dict:
             )
     created = notify_many(messages)
     return {
+        "clocks_released": released,
         "breaches_created": len(new_breaches),
-        "breaches_updated": len(updated),
+        "breaches_updated": updated,
         "late_stops_recorded": len([b for b in late_stops if b is not None]),
         "notifications_created": len(created),
     }

@@ -12,13 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cases.models import Application, Breach, Grant, Notification
+from cases.models import Application, Breach, Clock, Extension, Grant, Notification, Role
 from cases.workflow.sweep import clocks_sweep
 from tests.factories import (
     DIBAO_DAYS,
     complete_household,
     dibao_application,
     household_with_members,
+    staff_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -242,6 +243,126 @@ def test_a_draft_is_edited_with_patch_and_then_frozen(on, worker_chashan):
     assert "submitted" in response.json()["state"][0]
 
 
+@pytest.fixture
+def supervisor_dalang(db):
+    return staff_user("supervisor-dalang", Role.TOWN_SUPERVISOR, "dalang")
+
+
+@pytest.fixture
+def preparing_supervisor(db):
+    """A 茶山 supervisor who gave the town opinion: a preparer of the application."""
+    return staff_user("supervisor-chashan-opinion", Role.TOWN_SUPERVISOR, "chashan")
+
+
+def test_another_towns_supervisor_can_neither_decide_nor_extend(
+    on, worker_chashan, supervisor_dalang
+):
+    application = dibao_application(worker=worker_chashan, until="notice_ended")
+    overall = application.clocks.get(kind=Clock.Kind.OVERALL)
+    on(D["approved"])
+    response = post(supervisor_dalang, application, "decide", {"approve": True})
+    assert response.status_code == 404
+    response = post(supervisor_dalang, application, "decide", {"approve": False, "reasons": "x"})
+    assert response.status_code == 404
+    assert post(supervisor_dalang, application, "extend", {"reason": "x"}).status_code == 404
+
+    application.refresh_from_db()
+    assert (application.state, application.decision, application.decided_by) == (
+        "notice_ended",
+        "",
+        None,
+    )
+    assert not Grant.objects.exists()
+    assert not Extension.objects.exists()
+    overall.refresh_from_db()
+    assert overall.limit_days == 30
+    assert not application.events.filter(actor=supervisor_dalang).exists()
+
+
+@pytest.mark.parametrize(
+    ("until", "day", "action", "body", "message"),
+    [
+        ("accepted", D["visited"], "submit", {}, "Cannot submit: "),
+        ("draft", D["accepted"], "accept", {"received_on": "2024-02-03"}, "Cannot accept: "),
+        ("submitted", D["visited"], "home-visit", {"findings": "x"}, "Cannot record a home"),
+        ("visited", D["notice"], "start-notice", {}, "Cannot post a notice: "),
+        ("notice", "2024-02-14", "end-notice", {}, "runs until 2024-02-14"),
+    ],
+)
+def test_a_preparing_step_in_the_wrong_state_is_a_400_and_changes_nothing(
+    on, worker_chashan, until, day, action, body, message
+):
+    application = dibao_application(worker=worker_chashan, until=until)
+    events = application.events.count()
+    on(day)
+    response = post(worker_chashan, application, action, body)
+    assert response.status_code == 400, response.json()
+    assert message in response.json()["state"][0]
+    if message.startswith("Cannot"):
+        assert f"({until})" in response.json()["state"][0]
+    application.refresh_from_db()
+    assert application.state == until
+    assert application.events.count() == events
+
+
+def test_deciding_dibao_before_the_notice_ends_is_a_400(on, worker_chashan, supervisor_chashan):
+    application = dibao_application(worker=worker_chashan, until="notice")
+    on("2024-02-15")
+    response = post(supervisor_chashan, application, "decide", {"approve": True})
+    assert response.status_code == 400
+    assert response.json() == {
+        "state": ["Cannot approve: the application is in state “Public notice running” (notice)."]
+    }
+    application.refresh_from_db()
+    assert application.state == "notice"
+    assert not Grant.objects.exists()
+
+
+def test_completing_the_file_of_a_general_application_is_a_400(
+    on, worker_chashan, supervisor_chashan
+):
+    pk = accepted_temporary(on, worker_chashan, "3000.00")
+    on(D["visited"])
+    assert post(supervisor_chashan, pk, "decide", {"approve": True}).status_code == 200
+    response = post(worker_chashan, pk, "complete-file")
+    assert response.status_code == 400
+    assert "emergency" in response.json()["procedure"][0]
+    assert Application.objects.get(pk=pk).file_completed_at is None
+
+
+@pytest.mark.parametrize(
+    ("persona", "status_code"),
+    [
+        ("worker_chashan", 403),
+        ("finance", 403),
+        ("auditor", 403),
+        ("supervisor_dalang", 404),
+        ("preparing_supervisor", 403),
+        ("supervisor_chashan", 200),
+        ("city_supervisor", 200),
+    ],
+)
+def test_who_may_decide(on, request, worker_chashan, preparing_supervisor, persona, status_code):
+    application = dibao_application(worker=worker_chashan, until="visited")
+    on(D["opinion"])
+    response = post(preparing_supervisor, application, "opinion", {"recommend": True})
+    assert response.status_code == 200
+    for action, day in (("start-notice", D["notice"]), ("end-notice", D["notice_ended"])):
+        on(day)
+        assert post(worker_chashan, application, action).status_code == 200
+
+    on(D["approved"])
+    response = post(request.getfixturevalue(persona), application, "decide", {"approve": True})
+    assert response.status_code == status_code, response.json()
+    application.refresh_from_db()
+    if status_code == 200:
+        assert application.state == "approved"
+        assert Grant.objects.filter(application=application).exists()
+    else:
+        assert application.state == "notice_ended"
+        assert not Grant.objects.exists()
+
+
 # Pauses, objections, extensions
 
 
@@ -349,6 +470,54 @@ def test_approving_an_amount_outside_the_band_is_a_400(on, worker_chashan, super
     response = post(supervisor_chashan, pk, "decide", {"approve": True, "approved_amount": "50.00"})
     assert response.status_code == 400
     assert "approved_amount" in response.json()
+
+
+def test_deciding_another_amount_than_the_proposed_one_is_a_400(
+    on, worker_chashan, supervisor_chashan
+):
+    pk = accepted_temporary(on, worker_chashan, "3000.00")
+    on(D["visited"])
+    body = {"approve": True, "approved_amount": "2500.00"}
+    response = post(supervisor_chashan, pk, "decide", body)
+    assert response.status_code == 400
+    assert set(response.json()) == {"approved_amount"}
+    assert "proposed amount of 3000.00 yuan" in response.json()["approved_amount"][0]
+    assert Application.objects.get(pk=pk).state == "accepted"
+    assert not Grant.objects.exists()
+    body["approved_amount"] = "3000.00"
+    response = post(supervisor_chashan, pk, "decide", body)
+    assert response.status_code == 200, response.json()
+    assert response.json()["approved_amount"] == "3000.00"
+
+
+def test_emergency_approval_of_another_amount_is_a_400(on, worker_chashan, supervisor_chashan):
+    pk = accepted_temporary(
+        on, worker_chashan, "2000.00", scheme="temp_emergency", procedure="emergency"
+    )
+    response = post(supervisor_chashan, pk, "emergency-approve", {"approved_amount": "1500.00"})
+    assert response.status_code == 400
+    assert "approved_amount" in response.json()
+    assert Application.objects.get(pk=pk).state == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("scheme", "procedure", "action", "body"),
+    [
+        ("temp_expenditure", "general", "decide", {"approve": True, "approved_amount": "4000"}),
+        ("temp_emergency", "emergency", "emergency-approve", {"approved_amount": "4000.00"}),
+    ],
+)
+def test_a_lower_amount_does_not_bring_a_city_application_to_the_town(
+    on, worker_chashan, supervisor_chashan, scheme, procedure, action, body
+):
+    pk = accepted_temporary(on, worker_chashan, "6000.00", scheme=scheme, procedure=procedure)
+    on(D["visited"])
+    response = post(supervisor_chashan, pk, action, body)
+    assert response.status_code == 403
+    assert "5000.00" in response.json()["detail"]
+    application = Application.objects.get(pk=pk)
+    assert (application.state, application.needs_city) == ("accepted", True)
+    assert not Grant.objects.exists()
 
 
 def test_emergency_procedure_through_the_api(on, worker_chashan, supervisor_chashan):

@@ -401,3 +401,237 @@ def test_the_sweep_of_one_town_leaves_the_others(worker_chashan):
     assert not Breach.objects.exists()
     clocks_sweep(today=day("2024-02-20"), town_id=town("chashan").pk)
     assert Breach.objects.count() == 1
+
+
+# An objection pause left open past its cap (DOMAIN.md §6: objection handling is not counted for
+# at most objection_pause_max_days working days, Guangzhou: 20)
+
+
+def test_an_open_objection_pause_counts_off_the_clock_up_to_its_cap():
+    # Open since 02-05 with a cap of 2: 06 and 07 are off the clock whenever it closes.
+    pauses = [pause("2024-02-05", None, kind=Pause.Kind.OBJECTION, max_days=2)]
+    assert paused_working_days(started_on=ACCEPTED_ON, stopped_on=None, pauses=pauses) == 2
+    assert due_date(started_on=ACCEPTED_ON, limit_days=7, pauses=pauses) == day("2024-02-21")
+
+
+def objection_on_february_9(worker) -> Application:
+    application = dibao_application(worker=worker, until="notice")
+    steps.application_objection_record(
+        actor=worker, application=application, objection="Owns a car.", today=day("2024-02-09")
+    )
+    return application
+
+
+# Accepted 2024-02-04, limit 30. Off the clock: the notice's 08 and 09, then the objection pause
+# from 02-09 up to its cap of 20 working days, 2024-03-14: 30 + 2 + 20 working days.
+OBJECTION_CAP_ENDS = day("2024-03-14")
+OVERALL_DUE_WITH_CAPPED_OBJECTION = day("2024-04-23")
+
+
+def test_an_objection_pause_left_open_past_its_cap_is_swept_like_a_running_clock(
+    worker_chashan, supervisor_chashan
+):
+    application = objection_on_february_9(worker_chashan)
+    assert add_working_days(day("2024-02-09"), 20) == OBJECTION_CAP_ENDS
+    overall = clock(application, Clock.Kind.OVERALL)
+    assert overall.paused_since == day("2024-02-09")
+    assert overall.due_on == OVERALL_DUE_WITH_CAPPED_OBJECTION
+
+    # Up to the cap's last day the clock is paused: nothing is swept.
+    clocks_sweep(today=OBJECTION_CAP_ENDS)
+    assert clock(application, Clock.Kind.OVERALL).paused_since == day("2024-02-09")
+    assert not Notification.objects.exists()
+
+    # The day after, it counts again (not yet due).
+    clocks_sweep(today=day("2024-03-15"))
+    released = clock(application, Clock.Kind.OVERALL)
+    assert released.paused_since is None
+    assert released.due_on == OVERALL_DUE_WITH_CAPPED_OBJECTION
+    assert "cap" in released.history.first().history_change_reason
+    assert not Breach.objects.exists()
+
+    # Months later, the objection still open: the breach is recorded, the holders told.
+    clocks_sweep(today=day("2024-06-03"))
+    breach = Breach.objects.get()
+    assert (breach.kind, breach.due_on) == ("overall", OVERALL_DUE_WITH_CAPPED_OBJECTION)
+    assert breach.working_days_late == 28  # working days after 04-23 up to 06-03
+    assert Notification.objects.filter(user=supervisor_chashan, kind="overdue").exists()
+    application.refresh_from_db()
+    assert application.state == Application.State.REINVESTIGATION
+
+
+def test_closing_an_objection_pause_after_its_cap_keeps_the_capped_due_date(worker_chashan):
+    application = objection_on_february_9(worker_chashan)
+    clocks_sweep(today=day("2024-06-03"))
+    steps.application_home_visit_record(
+        actor=worker_chashan, application=application, findings="x", today=day("2024-06-04")
+    )
+    overall = clock(application, Clock.Kind.OVERALL)
+    assert (overall.due_on, overall.paused_since) == (OVERALL_DUE_WITH_CAPPED_OBJECTION, None)
+    assert Breach.objects.get().due_on == OVERALL_DUE_WITH_CAPPED_OBJECTION
+
+
+# A breach is a fact: the due date that was missed stays, the lateness only grows
+
+
+def test_a_breach_keeps_its_missed_due_date_after_an_extension_and_the_stop(
+    worker_chashan, supervisor_chashan
+):
+    application = dibao_application(worker=worker_chashan, until="accepted")
+    overall_due = clock(application, Clock.Kind.OVERALL).due_on
+    assert overall_due == day("2024-03-21")
+    clocks_sweep(today=day("2024-03-22"))
+    breach = Breach.objects.get(kind=Clock.Kind.OVERALL)
+    assert (breach.due_on, breach.working_days_late) == (overall_due, 1)
+
+    # The extension (30 → 45) comes after the limit was missed: the clock is due later now...
+    decisions.application_extend(
+        actor=supervisor_chashan, application=application, reason="x", today=day("2024-03-25")
+    )
+    assert clock(application, Clock.Kind.OVERALL).due_on == day("2024-04-12")
+    # ... but the breach still counts from the due date that was missed: 22, 25, 26.
+    clocks_sweep(today=day("2024-03-26"))
+    breach.refresh_from_db()
+    assert (breach.due_on, breach.working_days_late, breach.final) == (overall_due, 3, False)
+
+    services.application_withdraw(
+        actor=worker_chashan, application=application, reason="Moved", today=day("2024-03-27")
+    )
+    breach.refresh_from_db()
+    assert (breach.due_on, breach.working_days_late, breach.final) == (overall_due, 4, True)
+    assert breach.detected_on == day("2024-03-22")
+
+
+def test_a_calendar_change_does_not_rewrite_a_recorded_breach(worker_chashan):
+    application = dibao_application(worker=worker_chashan, until="accepted")
+    clocks_sweep(today=day("2024-02-22"))
+    breach = Breach.objects.get(kind=Clock.Kind.HOME_VISIT)
+    assert (breach.due_on, breach.working_days_late) == (HOME_VISIT_DUE, 3)
+
+    # A holiday entered inside the clock's run moves its due date a day later...
+    CalendarDay.objects.create(day=day("2024-02-06"), kind="holiday", name="Typhoon")
+    assert clock(application).due_on == day("2024-02-20")
+    clocks_sweep(today=day("2024-02-22"))
+    breach.refresh_from_db()
+    # ... the breach keeps the due date that was missed, and its lateness does not shrink.
+    assert (breach.due_on, breach.working_days_late) == (HOME_VISIT_DUE, 3)
+
+
+# Concurrent sweeps: a breach another transaction inserted first is found, not a failure
+
+
+@pytest.fixture
+def breach_inserted_concurrently():
+    """A concurrent sweep inserts the breach of the same clock between this transaction's check
+    for one and its insert: a pre_save hook on Breach writes it first (with bulk_create, which
+    sends no signal). Code that checks and then saves hits the unique constraint; an insert with
+    ON CONFLICT DO NOTHING leaves no gap for the hook, and must end with the same breach."""
+    from django.db.models.signals import pre_save
+
+    def insert_first(sender, instance, **kwargs):
+        if instance.pk is None and not Breach.objects.filter(clock=instance.clock).exists():
+            Breach.objects.bulk_create(
+                [
+                    Breach(
+                        clock=instance.clock,
+                        application_id=instance.application_id,
+                        town_id=instance.town_id,
+                        kind=instance.kind,
+                        due_on=instance.due_on,
+                        detected_on=instance.detected_on,
+                        working_days_late=instance.working_days_late,
+                        holder_role=instance.holder_role,
+                        holder_user_id=instance.holder_user_id,
+                    )
+                ]
+            )
+
+    pre_save.connect(insert_first, sender=Breach, dispatch_uid="test-concurrent-breach")
+    yield
+    pre_save.disconnect(sender=Breach, dispatch_uid="test-concurrent-breach")
+
+
+def test_a_clock_stopped_late_while_another_sweep_records_its_breach(
+    worker_chashan, breach_inserted_concurrently
+):
+    application = dibao_application(worker=worker_chashan, until="accepted")
+    steps.application_home_visit_record(
+        actor=worker_chashan, application=application, findings="x", today=day("2024-02-21")
+    )
+    breach = Breach.objects.get()
+    assert (breach.due_on, breach.working_days_late, breach.final) == (HOME_VISIT_DUE, 2, True)
+    application.refresh_from_db()
+    assert application.state == Application.State.VISITED
+
+
+def test_the_sweeps_late_stop_pass_finds_a_breach_recorded_meanwhile(
+    worker_chashan, breach_inserted_concurrently
+):
+    application = dibao_application(worker=worker_chashan, until="accepted")
+    home_visit = clock(application)
+    # A clock that stopped late without a breach (e.g. before a calendar correction).
+    Clock.objects.filter(pk=home_visit.pk).update(stopped_on=day("2024-02-21"))
+    result = clocks_sweep(today=day("2024-02-22"))
+    breach = Breach.objects.get(clock=home_visit)
+    assert (breach.working_days_late, breach.final) == (2, True)
+    assert result["late_stops_recorded"] == 1
+    # The second sweep sees the breach and writes nothing new.
+    second = clocks_sweep(today=day("2024-02-22"))
+    assert (second["breaches_created"], second["late_stops_recorded"]) == (0, 0)
+    assert Breach.objects.filter(clock=home_visit).count() == 1
+
+
+def test_two_sweeps_of_one_town_interleaved_both_succeed(
+    worker_chashan, supervisor_chashan, monkeypatch
+):
+    """Sweep B runs whole between sweep A's read of the existing breaches and its inserts."""
+    from cases.workflow import sweep
+
+    application = dibao_application(worker=worker_chashan, until="accepted")
+    original, inner = sweep.breach_new, []
+
+    def other_sweep_first(*args, **kwargs):
+        if not inner:
+            inner.append("running")
+            inner.append(clocks_sweep(today=day("2024-02-20")))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sweep, "breach_new", other_sweep_first)
+    clocks_sweep(today=day("2024-02-20"))
+
+    assert inner[1]["breaches_created"] == 1
+    breach = Breach.objects.get()
+    assert (breach.clock, breach.working_days_late) == (clock(application), 1)
+    notifications = Notification.objects.count()
+    assert notifications == 2  # the holder's overdue, the supervisor's escalation: once each
+    monkeypatch.undo()
+    assert clocks_sweep(today=day("2024-02-20"))["notifications_created"] == 0
+
+
+# A 2027 schedule entered inside an open clock's window
+
+
+def test_a_2027_holiday_entered_inside_an_open_clock_moves_its_due_date(worker_chashan):
+    application = services.application_create(
+        actor=worker_chashan, household=complete_household(), scheme=scheme("dibao")
+    )
+    services.application_submit(
+        actor=worker_chashan, application=application, today=day("2027-03-01")
+    )
+    services.application_accept(
+        actor=worker_chashan,
+        application=application,
+        received_on=day("2027-03-01"),
+        today=day("2027-03-01"),
+    )
+    home_visit = clock(application)
+    # 2027 has no schedule yet: Monday to Friday, provisional.
+    assert (home_visit.due_on, home_visit.provisional) == (day("2027-03-10"), True)
+    assert clock(application, Clock.Kind.OVERALL).provisional
+
+    CalendarDay.objects.create(day=day("2027-03-03"), kind="holiday", name="Entered schedule")
+
+    home_visit = clock(application)
+    assert (home_visit.due_on, home_visit.provisional) == (day("2027-03-11"), False)
+    overall = clock(application, Clock.Kind.OVERALL)
+    assert (overall.due_on, overall.provisional) == (day("2027-04-13"), False)

@@ -549,15 +549,16 @@ def test_approval_shows_the_application_approved_with_its_grant(
     assert page.context["actions"] == []
 
 
-def test_approving_another_amount_outside_the_band_shows_the_band(
+def test_the_approver_approves_the_proposed_amount_and_types_none(
     client, worker_chashan, supervisor_chashan
 ):
     application = temporary(worker_chashan)
     client.force_login(supervisor_chashan)
-    response = post_step(client, application, "approve", approved_amount="99999.00")
-    assert response.status_code == 400
-    errors = response.context["failed_form"].errors["approved_amount"]
-    assert "must be between 100.00 and 8100.00 yuan" in errors[0]
+    page = client.get(reverse("cases:application-detail", args=[application.pk]))
+    assert b'name="approved_amount"' not in page.content
+    assert post_step(client, application, "approve", approved_amount="99999.00").status_code == 302
+    application.refresh_from_db()
+    assert application.approved_amount == application.proposed_amount
 
 
 def test_rejection_needs_reasons(client, worker_chashan, supervisor_chashan):

@@ -20,6 +20,7 @@ from cases.models import (
     Pause,
     PublicNotice,
     ScheduleEntry,
+    SchemeRule,
 )
 from cases.workflow import decisions, services, steps
 from cases.workflow import selectors as workflow
@@ -780,6 +781,79 @@ def test_emergency_approval_only_for_the_emergency_procedure(worker_chashan, sup
         )
     )
     assert "procedure" in errors
+
+
+# The approver approves the proposed amount (DOMAIN.md §5)
+
+
+def decide_temporary(actor, application, amount=None, emergency=False):
+    if emergency:
+        return decisions.application_emergency_approve(
+            actor=actor, application=application, approved_amount=amount, today=D["visited"]
+        )
+    return decisions.application_decide(
+        actor=actor,
+        application=application,
+        approve=True,
+        approved_amount=amount,
+        today=D["visited"],
+    )
+
+
+@pytest.mark.parametrize("emergency", [False, True])
+def test_the_approver_approves_the_proposed_amount_and_no_other(
+    worker_chashan, supervisor_chashan, emergency
+):
+    application = temporary(
+        worker_chashan, amount="3000.00", procedure="emergency" if emergency else "general"
+    )
+    errors = errors_of(
+        lambda: decide_temporary(supervisor_chashan, application, Decimal("2500.00"), emergency)
+    )
+    assert set(errors) == {"approved_amount"}
+    assert "proposed amount of 3000.00 yuan" in errors["approved_amount"][0]
+    assert "the case worker changes the proposal" in errors["approved_amount"][0]
+    application.refresh_from_db()
+    assert (application.state, application.approved_amount) == (State.ACCEPTED, None)
+    assert not Grant.objects.exists()
+
+    # Naming the proposed amount itself is approving it.
+    decide_temporary(supervisor_chashan, application, Decimal("3000"), emergency)
+    application.refresh_from_db()
+    assert (application.state, application.approved_amount) == (State.APPROVED, Decimal("3000"))
+    assert Grant.objects.get(application=application).approved_amount == Decimal("3000.00")
+
+
+@pytest.mark.parametrize("emergency", [False, True])
+def test_a_lower_amount_does_not_let_the_town_supervisor_approve_above_the_threshold(
+    worker_chashan, supervisor_chashan, emergency
+):
+    application = temporary(
+        worker_chashan, amount="6000.00", procedure="emergency" if emergency else "general"
+    )
+    application.refresh_from_db()
+    assert application.needs_city
+    with pytest.raises(PermissionDenied, match="5000.00"):
+        decide_temporary(supervisor_chashan, application, Decimal("4000.00"), emergency)
+    application.refresh_from_db()
+    assert (application.state, application.needs_city) == (State.ACCEPTED, True)
+    assert not Grant.objects.exists()
+
+
+def test_the_city_decides_when_todays_threshold_puts_the_proposal_above_it(
+    worker_chashan, supervisor_chashan, city_supervisor
+):
+    application = temporary(worker_chashan, amount="3000.00")
+    application.refresh_from_db()
+    assert not application.needs_city  # below the threshold at submission
+    SchemeRule.objects.filter(scheme__code="temp_expenditure").update(
+        town_threshold=Decimal("2000.00")
+    )
+    with pytest.raises(PermissionDenied, match="2000.00"):
+        decide_temporary(supervisor_chashan, application)
+    decide_temporary(city_supervisor, application)
+    application.refresh_from_db()
+    assert (application.state, application.needs_city) == (State.APPROVED, True)
 
 
 # Withdrawal
