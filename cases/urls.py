@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, evidence, history, households, members, work
+from .views import applications, evidence, grants, history, households, members, work
 from .views import imports as import_views
 
 app_name = "cases"
@@ -90,4 +90,24 @@ urlpatterns = [
     path("inbox/", work.inbox, name="inbox"),
     path("inbox/read-all/", work.notifications_read_all, name="inbox-read-all"),
     path("inbox/<int:pk>/read/", work.notification_read, name="inbox-read"),
+    # Grant pages and standard changes (cases/views/grants.py).
+    path("grants/", grants.grant_list, name="grant-list"),
+    path("grants/<int:pk>/", grants.grant_detail, name="grant-detail"),
+    path("grants/<int:pk>/actions/<slug:action>/", grants.grant_action, name="grant-action"),
+    path(
+        "grants/<int:pk>/entries/<int:entry_pk>/<slug:action>/",
+        grants.schedule_entry_action,
+        name="schedule-entry-action",
+    ),
+    path("grants/standard-changes/", grants.standard_change_list, name="standard-change-list"),
+    path(
+        "grants/standard-changes/<int:pk>/",
+        grants.standard_change_detail,
+        name="standard-change-detail",
+    ),
+    path(
+        "grants/standard-changes/<int:pk>/<slug:action>/",
+        grants.standard_change_action,
+        name="standard-change-action",
+    ),
 ]

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import selectors, workflow_ui
-from ..models import Village
+from ..models import Role, ScheduleConfirmation, Village
 from ..permissions import role_of
 from ..workflow import inbox as inbox_services
+from ..workflow import schedules
 from ..workflow import selectors as workflow
 from .applications import head_name, with_heads
 from .common import case_reader_required
@@ -73,13 +74,32 @@ def my_work(request):
 @case_reader_required
 def approval_queue(request):
     """The applications waiting for a decision this supervisor may take (not what they
-    prepared; above the town threshold only for the city supervisor), with their deadlines."""
-    if role_of(request.user) not in workflow_ui.APPROVAL_ROLES:
+    prepared; above the town threshold only for the city supervisor), with their deadlines;
+    then the amount schedule proposals waiting for their confirmation (not their own), and for
+    the city supervisor the standard changes another city supervisor proposed."""
+    role = role_of(request.user)
+    if role not in workflow_ui.APPROVAL_ROLES:
         raise PermissionDenied(_("Only town and city supervisors decide applications."))
     today = timezone.localdate()
     page = Paginator(with_heads(workflow_ui.approval_queue(user=request.user)), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    schedule_page = Paginator(
+        with_heads(
+            schedules.schedule_queue(user=request.user).select_related("grant__household"),
+            "grant__household",
+        ),
+        PAGE_SIZE,
+    ).get_page(request.GET.get("schedule"))
+    standard_changes = []
+    if role == Role.CITY_SUPERVISOR:
+        standard_changes = list(
+            schedules.schedule_confirmations_in_scope(request.user)
+            .filter(state=ScheduleConfirmation.State.PROPOSED)
+            .exclude(proposed_by=request.user)
+            .select_related("scheme", "town", "proposed_by")
+            .order_by("from_month", "id")[:PAGE_SIZE]
+        )
     return render(
         request,
         "cases/work/approvals.html",
@@ -95,6 +115,11 @@ def approval_queue(request):
                     paused=lambda application: application.paused_since is not None,
                 )
             ],
+            "schedule_page": schedule_page,
+            "schedule_rows": [
+                (entry, head_name(entry.grant.household)) for entry in schedule_page.object_list
+            ],
+            "standard_changes": standard_changes,
         },
     )
 

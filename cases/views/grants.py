@@ -1,0 +1,613 @@
+"""Grant pages: the list, a grant's page with its amount schedule (every entry with its "why this
+amount"), suspensions, gradual exit and re-check date, the actions on a grant, and the standard
+changes (one proposal per grant of a scheme from a month, confirmed as a whole by a second city
+supervisor).
+
+Every action button posts to one view that calls exactly one cases.workflow.schedules service.
+The services are the authority: an action they refuse (wrong role, wrong state, a month the
+grant does not pay, confirming what one proposed) shows their message on the page, with 400 or
+403, never a 500. Which buttons are offered is a courtesy that mirrors the services' checks."""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .. import selectors
+from ..forms_grants import (
+    ConfirmForm,
+    GradualExitForm,
+    GrantFilterForm,
+    ProposeForm,
+    RecheckForm,
+    RejectForm,
+    ResumeForm,
+    StandardChangeForm,
+    SuspendForm,
+    TerminateForm,
+)
+from ..models import Grant, Membership, Role, ScheduleConfirmation, ScheduleEntry, Scheme
+from ..permissions import role_of
+from ..workflow import schedules
+from ..workflow import selectors as workflow
+from ..workflow.common import DECIDER_ROLES, PREPARER_ROLES
+from ..workflow.grants import first_of_month
+from .applications import head_name, with_heads
+from .common import FORM_LEVEL_KEYS, case_reader_required, error_summary, querystring_without_page
+
+PAGE_SIZE = 50
+GrantState = Grant.State
+EntryState = ScheduleEntry.State
+
+# Labels for the keys a service names that are not fields of the action's form.
+KEY_LABELS = {
+    "state": gettext_lazy("State"),
+    "grant": gettext_lazy("Grant"),
+    "confirmation": gettext_lazy("Standard change"),
+    "from_month": gettext_lazy("From month"),
+    "ends_month": gettext_lazy("Last month paid"),
+    "months": gettext_lazy("Months"),
+    "on": gettext_lazy("Re-checked on"),
+    "reason": gettext_lazy("Reason"),
+    "scheme": gettext_lazy("Scheme"),
+    "calculation": gettext_lazy("Calculation"),
+}
+
+
+def put_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's errors onto the action's form: a key naming one of its fields goes to that
+    field, any other key becomes a form-level error that names it."""
+    if not hasattr(error, "error_dict"):
+        for message in error.messages:
+            form.add_error(None, message)
+        return
+    for key, field_messages in error.message_dict.items():
+        for message in field_messages:
+            if key in form.fields:
+                form.add_error(key, message)
+            elif key in FORM_LEVEL_KEYS:
+                form.add_error(None, message)
+            else:
+                label = KEY_LABELS.get(key, key.replace("_", " ").capitalize())
+                form.add_error(None, f"{label}: {message}")
+
+
+def run_service(form: forms.Form, call: Callable[[dict], object]) -> tuple[bool, object, int]:
+    """(succeeded, result, status): a valid form goes to `call(cleaned_data)`, which calls one
+    service; its ValidationError lands on the form (400), its PermissionDenied too (403)."""
+    if not form.is_valid():
+        return False, None, 400
+    try:
+        return True, call(form.cleaned_data), 200
+    except ValidationError as error:
+        put_errors(form, error)
+        return False, None, 400
+    except PermissionDenied as error:
+        form.add_error(None, str(error) or _("Your role may not do this."))
+        return False, None, 403
+
+
+def recheck_mark(grant: Grant, *, today: datetime.date) -> str:
+    """ "overdue" or "due_soon" for an active grant's periodic re-check, in calendar days as the
+    daily reminders count them (cases.workflow.schedules.recheck_reminders); else ""."""
+    due = grant.recheck_due_on
+    if grant.state != GrantState.ACTIVE or due is None:
+        return ""
+    if due < today:
+        return "overdue"
+    if due <= today + datetime.timedelta(days=schedules.recheck_reminder_days()):
+        return "due_soon"
+    return ""
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+@require_GET
+@case_reader_required
+def grant_list(request):
+    """The grants of the user's towns, newest first, with what each pays this month (one
+    annotation) and its re-check mark: a fixed number of queries whatever the page size."""
+    user = request.user
+    today = timezone.localdate()
+    towns = list(selectors.towns_in_scope(user).order_by("code"))
+    filters = GrantFilterForm(
+        request.GET or None, schemes=Scheme.objects.order_by("code"), towns=towns
+    )
+    household = request.GET.get("household", "")
+    household = household if household.isdigit() else ""
+    # The list shows this month's amount, not the schedules: drop grant_list's prefetch of them.
+    rows = workflow.grant_list(
+        user=user, state=filters.value("state"), household=household or None
+    ).prefetch_related(None)
+    if filters.value("scheme"):
+        rows = rows.filter(scheme__code=filters.value("scheme"))
+    if filters.value("town"):
+        rows = rows.filter(town__code=filters.value("town"))
+    rows = schedules.with_confirmed_amount(
+        rows.select_related("household"), month=first_of_month(today)
+    )
+    page = Paginator(with_heads(rows), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/grants/list.html",
+        {
+            "page": page,
+            "rows": [
+                (grant, head_name(grant.household), recheck_mark(grant, today=today))
+                for grant in page.object_list
+            ],
+            "filters": filters,
+            "show_town_filter": len(towns) > 1,
+            "household": household,
+            "today": today,
+            "filters_query": querystring_without_page(
+                request.GET, ("state", "scheme", "town", "household")
+            ),
+            "can_propose_standard_change": role_of(user) == Role.CITY_SUPERVISOR,
+        },
+    )
+
+
+# --- actions on a grant ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    form: type[forms.Form]
+    run: Callable[..., object]  # (actor, grant, cleaned_data) -> the service's result
+    success: Callable[[object, dict], str]
+    style: str = ""  # "primary" or "danger": how the button looks
+
+
+def _month(data, name="from_month") -> str:
+    value = data.get(name)
+    return value.strftime("%Y-%m") if value else ""
+
+
+def _proposed(entry, data) -> str:
+    if entry is None:
+        return _(
+            "The calculation for %(month)s gives the confirmed amount in force: nothing to propose."
+        ) % {"month": _month(data)}
+    return _(
+        "Proposed %(amount)s yuan a month from %(month)s: it pays nothing until a second "
+        "person confirms it."
+    ) % {"amount": entry.amount, "month": entry.from_month.strftime("%Y-%m")}
+
+
+ACTIONS: dict[str, Action] = {
+    "propose": Action(
+        gettext_lazy("Propose a new amount"),
+        ProposeForm,
+        lambda actor, grant, data: schedules.schedule_propose(
+            grant=grant, actor=actor, from_month=data["from_month"], reason=data["reason"] or ""
+        ),
+        _proposed,
+        "primary",
+    ),
+    "recheck": Action(
+        gettext_lazy("Record a re-check"),
+        RecheckForm,
+        lambda actor, grant, data: schedules.grant_recheck_record(
+            grant=grant, actor=actor, on=data["on"], note=data["note"] or ""
+        ),
+        lambda grant, data: (
+            _("Re-check recorded: the next one is due on %(date)s.")
+            % {"date": grant.recheck_due_on.isoformat()}
+        ),
+        "primary",
+    ),
+    "suspend": Action(
+        gettext_lazy("Suspend payment"),
+        SuspendForm,
+        lambda actor, grant, data: schedules.grant_suspend(
+            grant=grant, actor=actor, from_month=data["from_month"], reason=data["reason"] or ""
+        ),
+        lambda grant, data: _("Payment suspended."),
+        "danger",
+    ),
+    "resume": Action(
+        gettext_lazy("Resume payment"),
+        ResumeForm,
+        lambda actor, grant, data: schedules.grant_resume(
+            grant=grant, actor=actor, from_month=data["from_month"], reason=data["reason"] or ""
+        ),
+        lambda grant, data: _("Payment resumed."),
+        "primary",
+    ),
+    "gradual_exit": Action(
+        gettext_lazy("Decide a gradual exit"),
+        GradualExitForm,
+        lambda actor, grant, data: schedules.grant_gradual_exit(
+            grant=grant,
+            actor=actor,
+            from_month=data["from_month"],
+            months=data["months"],
+            stepped=data["stepped"],
+            reason=data["reason"] or "",
+        ),
+        lambda grant, data: (
+            _("Gradual exit decided: the grant ends with %(month)s.")
+            % {"month": grant.ends_month.strftime("%Y-%m")}
+        ),
+    ),
+    "terminate": Action(
+        gettext_lazy("Terminate the grant"),
+        TerminateForm,
+        lambda actor, grant, data: schedules.grant_terminate(
+            grant=grant, actor=actor, ends_month=data["ends_month"], reason=data["reason"] or ""
+        ),
+        lambda grant, data: _("The grant was terminated."),
+        "danger",
+    ),
+}
+
+
+def available_actions(grant: Grant, *, user) -> list[str]:
+    """The actions the user may plausibly take now, mirroring the services' checks: case
+    workers and supervisors propose and record re-checks (not for temporary assistance);
+    supervisors suspend, resume, terminate and decide a gradual exit."""
+    role = role_of(user)
+    state = grant.state
+    temporary = grant.scheme.is_temporary
+    paying = state in (GrantState.ACTIVE, GrantState.SUSPENDED)
+    shown = set()
+    if role in PREPARER_ROLES and paying and not temporary:
+        shown |= {"propose", "recheck"}
+    if role in DECIDER_ROLES:
+        if state == GrantState.ACTIVE:
+            shown.add("suspend")
+            if not temporary and grant.exit_from_month is None:
+                shown.add("gradual_exit")
+        if state == GrantState.SUSPENDED:
+            shown.add("resume")
+        if paying:
+            shown.add("terminate")
+    return [name for name in ACTIONS if name in shown]
+
+
+def _grant_get(user, pk) -> Grant:
+    return selectors.get_in_scope(
+        selectors.grants_in_scope(user).select_related(
+            "household", "scheme", "town", "application"
+        ),
+        pk=pk,
+    )
+
+
+@require_POST
+@case_reader_required
+def grant_action(request, pk, action):
+    """POST one action on a grant: one service call. Success goes back to the grant's page with
+    a message; a refusal shows the page again with the service's message."""
+    grant = _grant_get(request.user, pk)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    form = spec.form(request.POST, prefix=action)
+    ok, result, status = run_service(form, lambda data: spec.run(request.user, grant, data))
+    if ok:
+        # A proposal equal to the amount in force records nothing: news, not a success.
+        report = messages.info if action == "propose" and result is None else messages.success
+        report(request, spec.success(result, form.cleaned_data))
+        return redirect("cases:grant-detail", pk=grant.pk)
+    return grant_page(request, grant.pk, failed=(action, form), status=status)
+
+
+ENTRY_ACTIONS = {
+    "confirm": (
+        ConfirmForm,
+        lambda actor, entry, data: schedules.schedule_confirm(entry=entry, actor=actor),
+        gettext_lazy("Proposal confirmed: the grant pays its amount from its month."),
+    ),
+    "reject": (
+        RejectForm,
+        lambda actor, entry, data: schedules.schedule_reject(
+            entry=entry, actor=actor, reason=data["reason"] or ""
+        ),
+        gettext_lazy("Proposal rejected: it never pays."),
+    ),
+}
+
+
+@require_POST
+@case_reader_required
+def schedule_entry_action(request, pk, entry_pk, action):
+    """POST confirm or reject of one schedule proposal (a second person: the service refuses
+    the proposer)."""
+    grant = _grant_get(request.user, pk)
+    entry = selectors.get_in_scope(
+        schedules.schedule_entries_in_scope(request.user).filter(grant=grant), pk=entry_pk
+    )
+    if action not in ENTRY_ACTIONS:
+        raise Http404
+    form_class, run, success = ENTRY_ACTIONS[action]
+    form = form_class(request.POST, prefix=f"{action}-{entry.pk}")
+    ok, _result, status = run_service(form, lambda data: run(request.user, entry, data))
+    if ok:
+        messages.success(request, success)
+        return redirect(reverse("cases:grant-detail", args=[grant.pk]) + "#schedule")
+    return grant_page(request, grant.pk, failed=(f"{action}-{entry.pk}", form), status=status)
+
+
+# --- the grant's page -----------------------------------------------------------------------
+
+
+def _label(name: str) -> str:
+    if name in ACTIONS:
+        return str(ACTIONS[name].label)
+    action = name.split("-", 1)[0]
+    return str({"confirm": _("Confirm"), "reject": _("Reject")}.get(action, name))
+
+
+def grant_page(request, pk, *, failed=None, status=200):
+    """The grant's page in a fixed number of queries: facts, what it pays this month, the
+    re-check date, suspensions, gradual exit, the whole schedule with each entry's
+    calculation, and the actions the user may take."""
+    user = request.user
+    grant = _grant_get(user, pk)
+    today = timezone.localdate()
+    this_month = first_of_month(today)
+    failed_key, failed_form = failed or (None, None)
+    role = role_of(user)
+    entries = list(
+        schedules.schedule_entries_in_scope(user)
+        .filter(grant=grant)
+        .select_related("proposed_by", "confirmed_by", "rejected_by")
+        .order_by("from_month", "id")
+    )
+    in_force = max(
+        (e for e in entries if e.state == EntryState.CONFIRMED and e.from_month <= this_month),
+        key=lambda e: (e.from_month, e.id),
+        default=None,
+    )
+    decides = role in DECIDER_ROLES
+    rows = []
+    for entry in entries:
+        row = {"entry": entry, "in_force": entry is in_force, "forms": []}
+        waiting = entry.state == EntryState.PROPOSED and entry.confirmation_id is None
+        row["own_proposal"] = waiting and decides and entry.proposed_by_id == user.pk
+        refused_here = bool(failed_key) and failed_key.endswith(f"-{entry.pk}")
+        if (waiting and decides and not row["own_proposal"]) or refused_here:
+            for action in ENTRY_ACTIONS:
+                key = f"{action}-{entry.pk}"
+                form = failed_form if key == failed_key else ENTRY_ACTIONS[action][0](prefix=key)
+                row["forms"].append(
+                    {"action": action, "key": key, "form": form, "open": key == failed_key}
+                )
+        rows.append(row)
+    action_forms = []
+    for name in available_actions(grant, user=user):
+        form = failed_form if name == failed_key else ACTIONS[name].form(prefix=name)
+        action_forms.append(
+            {"name": name, "action": ACTIONS[name], "form": form, "open": name == failed_key}
+        )
+    if failed_key in ACTIONS and failed_key not in {item["name"] for item in action_forms}:
+        # A refused action the page would not offer (a POST from a stale page): show its form
+        # with the service's message all the same.
+        action_forms.append(
+            {"name": failed_key, "action": ACTIONS[failed_key], "form": failed_form, "open": True}
+        )
+    summary = []
+    if failed_form is not None:
+        summary = [f"{_label(failed_key)} — {line}" for line in error_summary(failed_form)]
+    head = (
+        Membership.objects.filter(
+            household_id=grant.household_id,
+            left_on__isnull=True,
+            relation=Membership.Relation.HEAD,
+        )
+        .select_related("person")
+        .first()
+    )
+    return render(
+        request,
+        "cases/grants/detail.html",
+        {
+            "grant": grant,
+            "household": grant.household,
+            "head": head.person if head else None,
+            "today": today,
+            "this_month": this_month,
+            "amount_now": schedules.confirmed_amount(grant=grant, month=this_month),
+            "recheck_mark": recheck_mark(grant, today=today),
+            "suspensions": list(
+                grant.suspensions.select_related("suspended_by", "resumed_by").order_by(
+                    "from_month", "id"
+                )
+            ),
+            "entries": rows,
+            "action_forms": action_forms,
+            "summary": summary,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@case_reader_required
+def grant_detail(request, pk):
+    return grant_page(request, pk)
+
+
+# --- standard changes -----------------------------------------------------------------------
+
+
+def _confirmations(user) -> QuerySet[ScheduleConfirmation]:
+    return schedules.schedule_confirmations_in_scope(user).select_related(
+        "scheme", "town", "proposed_by", "confirmed_by", "rejected_by"
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@case_reader_required
+def standard_change_list(request):
+    """The standard changes the user may see, newest first; a city supervisor proposes one here
+    (a POST: standard_change_propose, then its page)."""
+    user = request.user
+    can_propose = role_of(user) == Role.CITY_SUPERVISOR
+    towns = list(selectors.towns_in_scope(user).order_by("code")) if can_propose else []
+    form = StandardChangeForm(request.POST or None, towns=towns, prefix="propose")
+    status = 200
+    if request.method == "POST":
+        ok, confirmation, status = run_service(
+            form,
+            lambda data: schedules.standard_change_propose(
+                actor=user,
+                scheme=data["scheme"],
+                from_month=data["from_month"],
+                town=data["town"],
+                reason=data["reason"] or "",
+            ),
+        )
+        if ok:
+            messages.success(
+                request,
+                _(
+                    "Standard change #%(id)s: %(proposed)s new amounts proposed, %(unchanged)s "
+                    "unchanged, %(skipped)s skipped. It waits for a second city supervisor."
+                )
+                % {
+                    "id": confirmation.pk,
+                    "proposed": confirmation.proposed_count,
+                    "unchanged": confirmation.unchanged_count,
+                    "skipped": confirmation.skipped_count,
+                },
+            )
+            return redirect("cases:standard-change-detail", pk=confirmation.pk)
+    state = request.GET.get("state", "")
+    rows = _confirmations(user)
+    if state in ScheduleConfirmation.State.values:
+        rows = rows.filter(state=state)
+    page = Paginator(rows.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "cases/grants/standard_changes.html",
+        {
+            "page": page,
+            "form": form,
+            "can_propose": can_propose or form.is_bound,
+            "summary": error_summary(form),
+            "states": ScheduleConfirmation.State.choices,
+            "state": state,
+            "filters_query": querystring_without_page(request.GET, ("state",)),
+        },
+        status=status,
+    )
+
+
+def with_amount_before(entries: QuerySet[ScheduleEntry]) -> QuerySet[ScheduleEntry]:
+    """Annotate `amount_before`: the amount the grant paid from the entry's month before the
+    entry (the confirmed entry it would replace, or, once confirmed, the one it superseded or
+    followed). Entries of a grant and month are confirmed in the order of their ids (one
+    proposal per grant and month waits at a time), so the latest earlier confirmed-or-superseded
+    entry is that amount. One subquery, whatever the number of entries."""
+    earlier = (
+        ScheduleEntry.objects.filter(
+            grant=OuterRef("grant"), state__in=(EntryState.CONFIRMED, EntryState.SUPERSEDED)
+        )
+        .filter(
+            Q(from_month__lt=OuterRef("from_month"))
+            | Q(from_month=OuterRef("from_month"), pk__lt=OuterRef("pk"))
+        )
+        .order_by("-from_month", "-id")
+        .values("amount")[:1]
+    )
+    return entries.annotate(amount_before=Subquery(earlier))
+
+
+CONFIRMATION_ACTIONS = {
+    "confirm": (
+        ConfirmForm,
+        lambda actor, confirmation, data: schedules.schedule_confirmation_confirm(
+            confirmation=confirmation, actor=actor
+        ),
+        gettext_lazy("Standard change confirmed: every grant pays its new amount from its month."),
+    ),
+    "reject": (
+        RejectForm,
+        lambda actor, confirmation, data: schedules.schedule_confirmation_reject(
+            confirmation=confirmation, actor=actor, reason=data["reason"] or ""
+        ),
+        gettext_lazy("Standard change rejected: none of its proposals pays."),
+    ),
+}
+
+
+def standard_change_page(request, pk, *, failed=None, status=200):
+    """A standard change with its proposals (household, amount before → new amount, state),
+    paginated, and for a city supervisor other than the proposer the buttons that confirm or
+    reject it as a whole."""
+    user = request.user
+    confirmation = selectors.get_in_scope(_confirmations(user), pk=pk)
+    failed_key, failed_form = failed or (None, None)
+    entries = with_heads(
+        with_amount_before(
+            schedules.schedule_entries_in_scope(user)
+            .filter(confirmation=confirmation)
+            .select_related("grant__household", "grant__town")
+        ).order_by("grant_id", "id"),
+        "grant__household",
+    )
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    waiting = confirmation.state == ScheduleConfirmation.State.PROPOSED
+    decides = role_of(user) == Role.CITY_SUPERVISOR
+    own = confirmation.proposed_by_id == user.pk
+    forms_ = []
+    if (waiting and decides and not own) or failed_key:
+        for action, (form_class, _run, _success) in CONFIRMATION_ACTIONS.items():
+            form = failed_form if action == failed_key else form_class(prefix=action)
+            forms_.append({"action": action, "form": form, "open": action == failed_key})
+    summary = []
+    if failed_form is not None:
+        summary = [f"{_label(failed_key)} — {line}" for line in error_summary(failed_form)]
+    return render(
+        request,
+        "cases/grants/standard_change.html",
+        {
+            "confirmation": confirmation,
+            "page": page,
+            "rows": [(entry, head_name(entry.grant.household)) for entry in page.object_list],
+            "forms": forms_,
+            "own_proposal": waiting and decides and own,
+            "summary": summary,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@case_reader_required
+def standard_change_detail(request, pk):
+    return standard_change_page(request, pk)
+
+
+@require_POST
+@case_reader_required
+def standard_change_action(request, pk, action):
+    """POST confirm or reject of a standard change as a whole (a city supervisor other than the
+    proposer: the service decides)."""
+    confirmation = selectors.get_in_scope(_confirmations(request.user), pk=pk)
+    if action not in CONFIRMATION_ACTIONS:
+        raise Http404
+    form_class, run, success = CONFIRMATION_ACTIONS[action]
+    form = form_class(request.POST, prefix=action)
+    ok, _result, status = run_service(form, lambda data: run(request.user, confirmation, data))
+    if ok:
+        messages.success(request, success)
+        return redirect("cases:standard-change-detail", pk=confirmation.pk)
+    return standard_change_page(request, confirmation.pk, failed=(action, form), status=status)
