@@ -15,7 +15,7 @@ another town's grant or entry a 404.
 
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -99,7 +99,9 @@ class ScheduleConfirmationSerializer(serializers.Serializer):
     proposed_count = serializers.IntegerField()
     unchanged_count = serializers.IntegerField()
     skipped_count = serializers.IntegerField()
-    skipped = serializers.JSONField(help_text='Grants left out: [{"grant": id, "reason": ...}].')
+    skipped = serializers.SerializerMethodField(
+        help_text='Grants left out that you may see: [{"grant": id, "reason": ...}].'
+    )
     proposed_by = serializers.CharField(source="proposed_by.username")
     proposed_at = serializers.DateTimeField()
     confirmed_by = username("confirmed_by")
@@ -107,6 +109,12 @@ class ScheduleConfirmationSerializer(serializers.Serializer):
     rejected_by = username("rejected_by")
     rejected_at = serializers.DateTimeField(allow_null=True)
     rejection_reason = serializers.CharField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_skipped(self, confirmation) -> list[dict]:
+        context = self.context
+        user = context["user"] if "user" in context else context["request"].user
+        return schedules.skipped_in_scope(user=user, confirmation=confirmation)
 
 
 class ProposalResultSerializer(serializers.Serializer):
@@ -152,7 +160,8 @@ def entry_response(user, pk, status_code=status.HTTP_200_OK) -> Response:
 
 def confirmation_response(user, pk, status_code=status.HTTP_200_OK) -> Response:
     confirmation = selectors.get_in_scope(confirmations(user), pk=pk)
-    return Response(ScheduleConfirmationSerializer(confirmation).data, status=status_code)
+    data = ScheduleConfirmationSerializer(confirmation, context={"user": user}).data
+    return Response(data, status=status_code)
 
 
 class ScheduleApi(WorkflowApi):

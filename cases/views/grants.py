@@ -580,6 +580,7 @@ def standard_change_page(request, pk, *, failed=None, status=200):
         "cases/grants/standard_change.html",
         {
             "confirmation": confirmation,
+            "skipped": schedules.skipped_in_scope(user=user, confirmation=confirmation),
             "page": page,
             "rows": [(entry, head_name(entry.grant.household)) for entry in page.object_list],
             "forms": forms_,

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import Http404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from ..models import Application, Notification
@@ -29,11 +29,8 @@ class Message:
 
 
 def application_url(application_id: int) -> str:
-    """The application's page, or its API address until the page exists."""
-    try:
-        return reverse("cases:application-detail", args=[application_id])
-    except NoReverseMatch:
-        return f"/api/v1/applications/{application_id}/"
+    """The application's page: where a reminder takes its reader."""
+    return reverse("cases:application-detail", args=[application_id])
 
 
 def email_configured() -> bool:

@@ -892,3 +892,27 @@ def test_the_grants_daily_task_is_in_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["cases-grants-daily"]
     assert entry["task"] == "cases.grants_daily"
     assert entry["schedule"].hour == {6}
+
+
+def test_a_town_role_sees_only_its_own_towns_skipped_grants(
+    client, city_supervisor, worker_chashan, worker_dalang
+):
+    from rest_framework.test import APIClient
+
+    chashan, dalang = approved_grant(), approved_grant(town_slug="dalang")
+    confirmation = change_standard(city_supervisor)
+    skipped = [{"grant": chashan.pk, "reason": "a"}, {"grant": dalang.pk, "reason": "b"}]
+    ScheduleConfirmation.objects.filter(pk=confirmation.pk).update(skipped=skipped, skipped_count=2)
+    confirmation.refresh_from_db()
+
+    assert schedules.skipped_in_scope(user=city_supervisor, confirmation=confirmation) == skipped
+    assert schedules.skipped_in_scope(user=worker_dalang, confirmation=confirmation) == [skipped[1]]
+    api = APIClient()
+    api.force_authenticate(worker_chashan)
+    body = api.get(f"/api/v1/schedule-confirmations/{confirmation.pk}/").json()
+    assert body["skipped"] == [skipped[0]]
+    listed = api.get("/api/v1/schedule-confirmations/").json()["results"]
+    assert listed[0]["skipped"] == [skipped[0]]
+    client.force_login(worker_chashan)
+    page = client.get(f"/cases/grants/standard-changes/{confirmation.pk}/").content.decode()
+    assert f"#{chashan.pk}<" in page and f"#{dalang.pk}<" not in page

@@ -51,6 +51,7 @@ from .amounts import (
     schedule_confirmations_in_scope,
     schedule_entries_in_scope,
     schedule_queue,
+    skipped_in_scope,
     with_confirmed_amount,
 )
 from .lifecycle import (
@@ -100,6 +101,7 @@ __all__ = [
     "schedule_entries_in_scope",
     "schedule_propose",
     "schedule_queue",
+    "skipped_in_scope",
     "schedule_reject",
     "schedules_daily",
     "standard_change_propose",

@@ -97,6 +97,14 @@ def schedule_confirmations_in_scope(user) -> QuerySet[ScheduleConfirmation]:
     return qs.none()
 
 
+def skipped_in_scope(*, user, confirmation: ScheduleConfirmation) -> list[dict]:
+    """The grants a standard change left out, as far as the user may see them: a city-wide
+    change lists every town's grants; a town role sees only its own towns' ones."""
+    ids = {item["grant"] for item in confirmation.skipped or []}
+    visible = set(selectors.grants_in_scope(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return [item for item in confirmation.skipped or [] if item["grant"] in visible]
+
+
 def schedule_queue(*, user) -> QuerySet[ScheduleEntry]:
     """The single proposals waiting for this user's confirmation: in scope, not proposed by the
     user, not part of a standard change (confirmed as a whole); supervisors only."""

@@ -5,7 +5,7 @@ rejecting entries, notifications' links and recipients, audit events."""
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
@@ -136,10 +136,8 @@ def calculate_for(grant: Grant, month: datetime.date):
 
 
 def grant_url(grant_id: int) -> str:
-    try:
-        return reverse("api-grant-detail", args=[grant_id])
-    except NoReverseMatch:
-        return f"/api/v1/grants/{grant_id}/"
+    """The grant's page: where a schedule or re-check reminder takes its reader."""
+    return reverse("cases:grant-detail", args=[grant_id])
 
 
 def staff_of_towns(roles, town_ids) -> dict[tuple[str, int], list[int]]:
