@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import (
-    FieldDoesNotExist,
     ObjectDoesNotExist,
-    PermissionDenied,
     ValidationError,
 )
 from django.core.paginator import Paginator
@@ -49,11 +47,11 @@ from ..models import Application, Clock, Membership, Scheme
 from ..workflow import decisions, services, steps
 from ..workflow import selectors as workflow
 from .common import (
-    FORM_LEVEL_KEYS,
     case_reader_required,
     error_summary,
     querystring_without_page,
     registry_editor_required,
+    run_service,
     submit_form,
 )
 
@@ -71,31 +69,11 @@ KEY_LABELS = {
 }
 
 
-def key_label(name: str) -> str:
-    if name in KEY_LABELS:
-        return str(KEY_LABELS[name])
-    try:
-        return capfirst(str(Application._meta.get_field(name).verbose_name))
-    except FieldDoesNotExist:
-        return name.replace("_", " ").capitalize()
-
-
-def put_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's errors onto the step's form: a key naming one of its fields goes to that
-    field; any other key becomes a form-level error that names it (every missing item of an
-    incomplete file is listed this way, each under its own label)."""
-    if not hasattr(error, "error_dict"):
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for key, field_messages in error.message_dict.items():
-        for message in field_messages:
-            if key in form.fields:
-                form.add_error(key, message)
-            elif key in FORM_LEVEL_KEYS:
-                form.add_error(None, message)
-            else:
-                form.add_error(None, f"{key_label(key)}: {message}")
+# ...and the application's own fields, named as the model names them.
+ERROR_LABELS = {
+    **{field.name: capfirst(field.verbose_name) for field in Application._meta.fields},
+    **KEY_LABELS,
+}
 
 
 def with_heads(queryset, path: str = "household"):
@@ -468,18 +446,12 @@ def application_step(request, pk, action):
     if step is None:
         raise Http404
     form = step.form(application)(request.POST, prefix=action)
-    status = 400
-    if form.is_valid():
-        try:
-            step.run(request.user, application, form.cleaned_data)
-        except ValidationError as error:
-            put_errors(form, error)
-        except PermissionDenied as error:
-            form.add_error(None, str(error) or _("Your role may not do this."))
-            status = 403
-        else:
-            messages.success(request, step.success)
-            return redirect("cases:application-detail", pk=application.pk)
+    ok, _result, status = run_service(
+        form, lambda data: step.run(request.user, application, data), labels=ERROR_LABELS
+    )
+    if ok:
+        messages.success(request, step.success)
+        return redirect("cases:application-detail", pk=application.pk)
     return application_page(request, application.pk, failed=(action, form), status=status)
 
 
@@ -514,7 +486,7 @@ def event_details(event) -> tuple[list, list]:
             (_("opinion"), _("recommended") if data["recommend"] else _("not recommended"))
         )
     missing = [
-        f"{key_label(key)}: {message}"
+        f"{ERROR_LABELS.get(key, key)}: {message}"
         for key, messages_ in (data.get("missing") or {}).items()
         for message in messages_
     ]

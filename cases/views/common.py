@@ -48,11 +48,15 @@ def field_label(form, name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def apply_service_errors(form, error: ValidationError, aliases: dict | None = None) -> None:
+def apply_service_errors(
+    form, error: ValidationError, aliases: dict | None = None, labels: dict | None = None
+) -> None:
     """Put a service's errors on the form: a key naming a form field goes to that field (through
     `aliases` where the service names it differently); any other key becomes a form-level error
-    that still names the field, so no message is lost."""
+    that still names it (by `labels`, else the form's label), so no message is lost: every
+    missing item of an incomplete application is listed this way, each under its own label."""
     aliases = aliases or {}
+    labels = labels or {}
     if not hasattr(error, "error_dict"):
         for message in error.messages:
             form.add_error(None, message)
@@ -65,7 +69,24 @@ def apply_service_errors(form, error: ValidationError, aliases: dict | None = No
             elif name in FORM_LEVEL_KEYS:
                 form.add_error(None, message)
             else:
-                form.add_error(None, f"{field_label(form, name)}: {message}")
+                label = labels[name] if name in labels else field_label(form, name)
+                form.add_error(None, f"{label}: {message}")
+
+
+def run_service(form, call, labels: dict | None = None) -> tuple[bool, object, int]:
+    """(succeeded, result, status) of one action posted with `form`: a valid form goes to
+    `call(cleaned_data)`, which calls one service; its ValidationError lands on the form (400),
+    its PermissionDenied too (403)."""
+    if not form.is_valid():
+        return False, None, 400
+    try:
+        return True, call(form.cleaned_data), 200
+    except ValidationError as error:
+        apply_service_errors(form, error, labels=labels)
+        return False, None, 400
+    except PermissionDenied as error:
+        form.add_error(None, str(error) or _("Your role may not do this."))
+        return False, None, 403
 
 
 def error_summary(form, prefix: str = "") -> list[str]:

@@ -11,10 +11,10 @@ grant does not pay, confirming what one proposed) shows their message on the pag
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
@@ -45,7 +45,8 @@ from ..workflow import selectors as workflow
 from ..workflow.common import DECIDER_ROLES, PREPARER_ROLES
 from ..workflow.grants import first_of_month
 from .applications import head_name, with_heads
-from .common import FORM_LEVEL_KEYS, case_reader_required, error_summary, querystring_without_page
+from .common import case_reader_required, error_summary, querystring_without_page
+from .common import run_service as common_run_service
 
 PAGE_SIZE = 50
 GrantState = Grant.State
@@ -66,37 +67,8 @@ KEY_LABELS = {
 }
 
 
-def put_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's errors onto the action's form: a key naming one of its fields goes to that
-    field, any other key becomes a form-level error that names it."""
-    if not hasattr(error, "error_dict"):
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for key, field_messages in error.message_dict.items():
-        for message in field_messages:
-            if key in form.fields:
-                form.add_error(key, message)
-            elif key in FORM_LEVEL_KEYS:
-                form.add_error(None, message)
-            else:
-                label = KEY_LABELS.get(key, key.replace("_", " ").capitalize())
-                form.add_error(None, f"{label}: {message}")
-
-
-def run_service(form: forms.Form, call: Callable[[dict], object]) -> tuple[bool, object, int]:
-    """(succeeded, result, status): a valid form goes to `call(cleaned_data)`, which calls one
-    service; its ValidationError lands on the form (400), its PermissionDenied too (403)."""
-    if not form.is_valid():
-        return False, None, 400
-    try:
-        return True, call(form.cleaned_data), 200
-    except ValidationError as error:
-        put_errors(form, error)
-        return False, None, 400
-    except PermissionDenied as error:
-        form.add_error(None, str(error) or _("Your role may not do this."))
-        return False, None, 403
+# A refused action shows the service's message on the page (cases.views.common.run_service).
+run_service = partial(common_run_service, labels=KEY_LABELS)
 
 
 def recheck_mark(grant: Grant, *, today: datetime.date) -> str:
