@@ -1,1 +1,605 @@
+"""Money leaving Relief (DOMAIN.md §9, DESIGN.md "A month's close"): payee accounts, payment
+runs, batches and their lines, bank files and returns, and the corrections that follow a
+reassessment (recoveries, back-pay, fine decisions).
 
+Paid lines are never edited or deleted: corrections are new rows that point to what they
+correct. At most one live line (not failed, not reversed) exists per grant, period and kind,
+whatever the code does (a partial unique constraint)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Grant, Person, Town
+from relief.history import tracked_history
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+account_number_validator = RegexValidator(
+    r"^\d{8,30}$", _("An account number is 8 to 30 digits, without spaces.")
+)
+
+
+def masked_account(number: str) -> str:
+    """Account numbers are masked in every page and API response: the last four digits."""
+    return f"****{number[-4:]}" if number else ""
+
+
+class PayeeAccount(models.Model):
+    """The bank account a grant pays into. A new or changed account is proposed by a case worker
+    and confirmed by a supervisor (not the proposer) before any line pays into it; the confirmed
+    account it replaces is then superseded. Full numbers leave Relief only in bank files."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        SUPERSEDED = "superseded", _("Superseded")
+        REJECTED = "rejected", _("Rejected")
+
+    grant = models.ForeignKey(
+        Grant, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("grant")
+    )
+    payee = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("payee"),
+        help_text=_("The member who holds the account (usually the head of household)."),
+    )
+    bank_name = models.CharField(_("bank"), max_length=100)
+    account_holder = models.CharField(_("account holder"), max_length=50)
+    account_number = models.CharField(
+        _("account number"), max_length=30, validators=[account_number_validator]
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.PROPOSED
+    )
+    reason = models.TextField(_("reason"), blank=True, default="")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("proposed at"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    history = tracked_history()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grant"], condition=Q(state="confirmed"), name="one_confirmed_account"
+            ),
+            models.UniqueConstraint(
+                fields=["grant"], condition=Q(state="proposed"), name="one_proposed_account"
+            ),
+        ]
+        verbose_name = _("payee account")
+        verbose_name_plural = _("payee accounts")
+
+    def __str__(self):
+        return f"{self.bank_name} {self.masked_number}"
+
+    @property
+    def masked_number(self) -> str:
+        return masked_account(self.account_number)
+
+
+class PaymentRule(models.Model):
+    """Dated payment settings (DOMAIN.md §9: deduction from future payments only where the
+    city's rules allow it, capped, off by default)."""
+
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    deductions_allowed = models.BooleanField(
+        _("recovery by deduction allowed"),
+        default=False,
+        help_text=_("Whether recoveries may be deducted from future payments."),
+    )
+    deduction_cap_percent = models.DecimalField(
+        _("deduction cap (percent of the month's payment)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("30.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True, default="")
+    is_demo = models.BooleanField(_("demo value"), default=False)
+
+    history = tracked_history()
+
+    class Meta:
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deduction_cap_percent__gte=0) & Q(deduction_cap_percent__lte=100),
+                name="deduction_cap_is_a_percent",
+            )
+        ]
+        verbose_name = _("payment rule")
+        verbose_name_plural = _("payment rules")
+
+    def __str__(self):
+        return f"{self.effective_from}: {self.deduction_cap_percent}%"
+
+
+class BankFileLayout(models.Model):
+    """The columns of a bank's batch-transfer file (序号, 户名, 账号, 金额, 身份证号, 摘要 by default).
+    `columns` is a list of {"header": "...", "field": "..."} with fields from
+    payments.bankfiles.FIELDS; the file ends with a totals line."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    columns = models.JSONField(_("columns"))
+    is_default = models.BooleanField(_("default layout"), default=False)
+
+    history = tracked_history()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=Q(is_default=True), name="one_default_layout"
+            )
+        ]
+        verbose_name = _("bank file layout")
+        verbose_name_plural = _("bank file layouts")
+
+    def __str__(self):
+        return self.name
+
+
+class PaymentRun(models.Model):
+    """One execution of a run for a period (a monthly run, a daily disbursement run or an urgent
+    one). Running again writes only what is missing; each town's batch and lines commit together,
+    so a run killed half-way leaves whole towns done and nothing partial."""
+
+    class Kind(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly payment run")
+        DISBURSEMENT = "disbursement", _("Daily disbursement run")
+        URGENT = "urgent", _("Urgent disbursement")
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        COMPLETE = "complete", _("Complete")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    period = models.DateField(_("period"), help_text=_("The first day of the month paid."))
+    town = models.ForeignKey(
+        Town, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty for a run the scheduler started."),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    towns_total = models.PositiveIntegerField(default=0)
+    towns_done = models.PositiveIntegerField(default=0)
+    new_lines = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("payment run")
+        verbose_name_plural = _("payment runs")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.period:%Y-%m}"
+
+
+class Batch(models.Model):
+    """A town's payments of one period (or, for temporary assistance, one day), through
+    maker-checker: draft → submitted (the submitter is the maker) → approved (by a supervisor
+    who is not the maker) → sent (by finance) → reconciled (the bank's return imported)."""
+
+    class Kind(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly payments")
+        DISBURSEMENT = "disbursement", _("Temporary assistance (daily)")
+        URGENT = "urgent", _("Temporary assistance (urgent)")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        SENT = "sent", _("Sent to the bank")
+        RECONCILED = "reconciled", _("Reconciled")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    town = models.ForeignKey(
+        Town, on_delete=models.PROTECT, related_name="batches", verbose_name=_("town")
+    )
+    period = models.DateField(_("period"), help_text=_("The first day of the month paid."))
+    business_date = models.DateField(
+        _("date"), help_text=_("The day of a disbursement batch; the run's date for others.")
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    run = models.ForeignKey(
+        PaymentRun, null=True, blank=True, on_delete=models.PROTECT, related_name="batches"
+    )
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    total_amount = models.DecimalField(_("total (yuan)"), default=Decimal("0.00"), **MONEY)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    reconciled_at = models.DateTimeField(_("reconciled at"), null=True, blank=True)
+
+    history = tracked_history()
+
+    class Meta:
+        ordering = ["-period", "town__code", "-id"]
+        constraints = [
+            # One open draft per town, kind, period and day: a second run adds to it.
+            models.UniqueConstraint(
+                fields=["town", "kind", "period", "business_date"],
+                condition=Q(state="draft"),
+                name="one_draft_batch",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("submitted_by")),
+                name="batch_checker_is_not_maker",
+            ),
+        ]
+        indexes = [models.Index(fields=["town", "period"], name="batch_town_period")]
+        verbose_name = _("payment batch")
+        verbose_name_plural = _("payment batches")
+
+    def __str__(self):
+        return f"{self.town} {self.period:%Y-%m} {self.get_kind_display()} #{self.pk}"
+
+
+class PaymentLine(models.Model):
+    """One amount for one grant, period and kind. A deduction is negative. The account it pays
+    into is copied in when the line is written, so a later account change never alters what a
+    bank file said. `seq` is its row (序号) in the batch's bank file: all lines of one grant in a
+    batch share a row, which pays their sum."""
+
+    class Kind(models.TextChoices):
+        REGULAR = "regular", _("Monthly payment")
+        INSTALMENT = "instalment", _("Temporary assistance")
+        BACKPAY = "backpay", _("Back-pay")
+        DEDUCTION = "deduction", _("Recovery deduction")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        REVERSED = "reversed", _("Reversed")
+
+    LIVE = ~Q(status__in=["failed", "reversed"])
+
+    batch = models.ForeignKey(
+        Batch, on_delete=models.PROTECT, related_name="lines", verbose_name=_("batch")
+    )
+    grant = models.ForeignKey(
+        Grant, on_delete=models.PROTECT, related_name="payment_lines", verbose_name=_("grant")
+    )
+    period = models.DateField(_("period"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    seq = models.PositiveIntegerField(_("row (序号)"), default=0)
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reissued_as",
+        verbose_name=_("reissue of"),
+    )
+    payee = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(PayeeAccount, on_delete=models.PROTECT, related_name="lines")
+    bank_name = models.CharField(_("bank"), max_length=100)
+    account_holder = models.CharField(_("account holder"), max_length=50)
+    account_number = models.CharField(_("account number"), max_length=30)
+    failure_reason = models.CharField(_("bank's reason"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["batch", "seq", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grant", "period", "kind"],
+                condition=~Q(status__in=["failed", "reversed"]),
+                name="one_live_line_per_grant_period_kind",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="deduction") & Q(amount__lt=0))
+                | (~Q(kind="deduction") & Q(amount__gt=0)),
+                name="line_amount_sign_by_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["batch", "seq"], name="line_batch_seq"),
+            models.Index(fields=["grant", "period"], name="line_grant_period"),
+        ]
+        verbose_name = _("payment line")
+        verbose_name_plural = _("payment lines")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.period:%Y-%m} {self.amount}"
+
+    @property
+    def masked_number(self) -> str:
+        return masked_account(self.account_number)
+
+
+class BankFile(models.Model):
+    """A bank file exported for a batch: who, when, and the file's SHA-256 and size, so the
+    file the bank received can be matched to the batch later."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="bank_files")
+    format = models.CharField(max_length=4, choices=Format.choices)
+    layout = models.ForeignKey(BankFileLayout, on_delete=models.PROTECT, related_name="+")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    rows = models.PositiveIntegerField()
+    total_amount = models.DecimalField(**MONEY)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    exported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("bank file")
+        verbose_name_plural = _("bank files")
+
+    def __str__(self):
+        return f"{self.batch_id} {self.format} {self.sha256[:12]}"
+
+
+class BankReturn(models.Model):
+    """The bank's answer to a batch, imported whole or not at all. The same file again (same
+    SHA-256) changes nothing."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="returns")
+    sha256 = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=200, blank=True, default="")
+    rows = models.PositiveIntegerField()
+    paid_rows = models.PositiveIntegerField()
+    failed_rows = models.PositiveIntegerField()
+    paid_amount = models.DecimalField(**MONEY)
+    failed_amount = models.DecimalField(**MONEY)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "sha256"], name="one_import_per_return_file")
+        ]
+        verbose_name = _("bank return")
+        verbose_name_plural = _("bank returns")
+
+    def __str__(self):
+        return f"{self.batch_id} {self.sha256[:12]}"
+
+
+class Reassessment(models.Model):
+    """Due minus paid, month by month, for a grant whose confirmed schedule reaches back into
+    months already paid (a late-reported change, a corrected standard). It creates a recovery
+    for the months overpaid and a back-pay for the months underpaid; neither moves money until a
+    second person confirms it."""
+
+    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="reassessments")
+    schedule_entry = models.OneToOneField(
+        "cases.ScheduleEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reassessment",
+        help_text=_("The confirmed schedule entry that reached back; one reassessment each."),
+    )
+    from_month = models.DateField(_("from month"))
+    to_month = models.DateField(_("to month"))
+    overpaid = models.DecimalField(_("overpaid (yuan)"), default=Decimal("0.00"), **MONEY)
+    underpaid = models.DecimalField(_("underpaid (yuan)"), default=Decimal("0.00"), **MONEY)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("reassessment")
+        verbose_name_plural = _("reassessments")
+
+    def __str__(self):
+        return f"{self.grant_id} {self.from_month:%Y-%m}..{self.to_month:%Y-%m}"
+
+
+class ReassessmentMonth(models.Model):
+    reassessment = models.ForeignKey(Reassessment, on_delete=models.PROTECT, related_name="months")
+    month = models.DateField(_("month"))
+    due = models.DecimalField(_("due (yuan)"), **MONEY)
+    paid = models.DecimalField(_("paid (yuan)"), **MONEY)
+    corrected = models.DecimalField(
+        _("already corrected (yuan)"),
+        help_text=_("Back-pay minus recoveries already ordered for this month."),
+        **MONEY,
+    )
+    difference = models.DecimalField(
+        _("difference (yuan)"), help_text=_("Due − paid − already corrected."), **MONEY
+    )
+
+    class Meta:
+        ordering = ["month"]
+        constraints = [
+            models.UniqueConstraint(fields=["reassessment", "month"], name="one_row_per_month")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.difference}"
+
+
+class Correction(models.Model):
+    """What a correction order shares: the grant, the months and amount, who proposed and who
+    confirmed it (a second person) before any money moves."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+        SETTLED = "settled", _("Settled")
+
+    grant = models.ForeignKey(Grant, on_delete=models.PROTECT, related_name="+")
+    reassessment = models.ForeignKey(
+        Reassessment, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    months = models.JSONField(_("months"), help_text=_('{"YYYY-MM": "amount", ...}'))
+    amount = models.DecimalField(
+        _("amount (yuan)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+    reason = models.TextField(_("reason"))
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PROPOSED
+    )
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True, default="")
+
+    class Meta:
+        abstract = True
+        ordering = ["-id"]
+
+
+class Recovery(Correction):
+    """An overpayment to recover (追回): by refund, or by deduction from future payments where
+    the payment rules allow it (capped). `balance` is what is still owed."""
+
+    class Method(models.TextChoices):
+        REFUND = "refund", _("Refund by the household")
+        DEDUCTION = "deduction", _("Deduction from future payments")
+
+    fraud = models.BooleanField(
+        _("fraud involved"),
+        default=False,
+        help_text=_("A fine follows a separate penalty procedure: record it as a fine decision."),
+    )
+    method = models.CharField(
+        _("repayment"), max_length=10, choices=Method.choices, default=Method.REFUND
+    )
+    balance = models.DecimalField(_("balance (yuan)"), **MONEY)
+
+    history = tracked_history()
+
+    class Meta(Correction.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0) & Q(balance__lte=F("amount")),
+                name="recovery_balance_within_amount",
+            )
+        ]
+        verbose_name = _("recovery")
+        verbose_name_plural = _("recoveries")
+
+    def __str__(self):
+        return f"{self.grant_id} {self.amount} ({self.balance})"
+
+
+class RecoveryRepayment(models.Model):
+    """Money the household paid back, by refund (recorded by finance) or by a deduction line
+    that the bank paid."""
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="repayments")
+    amount = models.DecimalField(
+        _("amount (yuan)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+    received_on = models.DateField(_("received on"))
+    line = models.OneToOneField(
+        PaymentLine, null=True, blank=True, on_delete=models.PROTECT, related_name="repayment"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True, default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["received_on", "id"]
+
+    def __str__(self):
+        return f"{self.received_on} {self.amount}"
+
+
+class BackPay(Correction):
+    """An underpayment to pay (补发): confirmed, it goes into the next payment run as a back-pay
+    line (several confirmed back-pays of one grant share that month's line)."""
+
+    line = models.ForeignKey(
+        PaymentLine, null=True, blank=True, on_delete=models.PROTECT, related_name="backpays"
+    )
+
+    history = tracked_history()
+
+    class Meta(Correction.Meta):
+        verbose_name = _("back-pay")
+        verbose_name_plural = _("back-pay")
+
+    def __str__(self):
+        return f"{self.grant_id} {self.amount}"
+
+
+class FineDecision(models.Model):
+    """A fine decided in the separate penalty procedure for fraud (1–3 × the amount): recorded,
+    never computed or deducted by Relief."""
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="fines")
+    amount = models.DecimalField(
+        _("fine (yuan)"), validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+    decided_on = models.DateField(_("decided on"))
+    reference = models.CharField(_("decision reference"), max_length=100)
+    note = models.TextField(_("note"), blank=True, default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField()
+
+    history = tracked_history()
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+        verbose_name = _("fine decision")
+        verbose_name_plural = _("fine decisions")
+
+    def __str__(self):
+        return f"{self.reference} {self.amount}"
