@@ -262,6 +262,17 @@ def run_temporary(ctx, application):
     )
 
 
+def run_awaiting_approval(ctx, application):
+    """Accepted eight working days ago: the town supervisor's approval is due in two (a
+    due-soon mark in the approval queue)."""
+    accept(ctx, application, ctx.back(8))
+
+
+def run_approval_overdue(ctx, application):
+    """Accepted twelve working days ago: the approval (10 working days) is two days late."""
+    accept(ctx, application, ctx.back(12))
+
+
 def run_emergency(ctx, application):
     day = ctx.back(1)
     accept(ctx, application, day)
@@ -340,6 +351,21 @@ SCENARIOS = [
         Decimal("500.00"), run_temporary, start=3,
         proposed_amount=Decimal("3000.00"),
         amount_basis="Hospital bills of 18,600 yuan after a stroke, 3,000 yuan not covered.",
+    ),
+    Scenario(
+        "awaiting-approval", "chashan", "temp_expenditure",
+        [_p("袁少华", "1961-09-03", True, "head", E.UNABLE),
+         _p("袁嘉欣", "2011-02-19", False, "child", E.STUDENT)],
+        Decimal("600.00"), run_awaiting_approval, start=8,
+        proposed_amount=Decimal("2400.00"),
+        amount_basis="Kidney dialysis: 2,400 yuan of the last quarter not covered by insurance.",
+    ),
+    Scenario(
+        "approval-overdue", "chashan", "temp_emergency",
+        [_p("冯志坚", "1968-12-15", True, "head", E.UNEMPLOYED)],
+        Decimal("300.00"), run_approval_overdue, start=12,
+        proposed_amount=Decimal("1500.00"),
+        amount_basis="Flooded ground-floor room in the July storm: bedding, a fridge, a week's rent.",
     ),
     Scenario(
         "emergency", "dongcheng", "temp_emergency",

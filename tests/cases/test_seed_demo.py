@@ -436,6 +436,8 @@ def test_demo_applications_cover_every_state(demo_cases):
         "rejected": "rejected",
         "temporary": "approved",
         "emergency": "approved",
+        "awaiting-approval": "accepted",
+        "approval-overdue": "accepted",
     }
     assert set(Application.objects.values_list("town__slug", flat=True)) == {
         "chashan",
@@ -443,6 +445,18 @@ def test_demo_applications_cover_every_state(demo_cases):
         "dongcheng",
         "humen",
     }
+
+
+@pytest.mark.django_db
+def test_the_chashan_supervisor_has_demo_applications_to_approve_with_deadline_marks(demo_cases):
+    from cases.workflow import selectors as workflow
+
+    supervisor = get_user_model().objects.get(username="supervisor-chashan")
+    waiting = {a.pk: a for a in workflow.approval_queue(user=supervisor)}
+    soon, late = application("awaiting-approval"), application("approval-overdue")
+    assert {soon.pk, late.pk} <= set(waiting)
+    approval = late.clocks.get(kind="approval")
+    assert approval.stopped_on is None and approval.due_on < DEMO_DAY
 
 
 @pytest.mark.django_db
