@@ -10,4 +10,5 @@ urlpatterns = [
     path("calendar/workdays/", WorkdaysApi.as_view(), name="api-calendar-workdays"),
     path("", include("cases.api_urls")),
     path("", include("cases.api.workflow_urls")),
+    path("", include("payments.api.urls")),
 ]

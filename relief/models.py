@@ -24,6 +24,11 @@ class AuditEvent(models.Model):
         EXPORT = "export", _("Exported")
         IMPORT = "import", _("Imported")
         APPROVE = "approve", _("Approved")
+        SUBMIT = "submit", _("Submitted for approval")
+        REJECT = "reject", _("Rejected")
+        SEND = "send", _("Sent to the bank")
+        REFUND = "refund", _("Refund recorded")
+        FINE = "fine", _("Fine decision recorded")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -200,6 +200,24 @@ CELERY_BEAT_SCHEDULE: dict = {
     "cases-clocks-sweep": {"task": "cases.clocks_sweep_all", "schedule": crontab(hour=6, minute=0)},
     # Re-check reminders and finished gradual exits (cases/tasks.py).
     "cases-grants-daily": {"task": "cases.grants_daily", "schedule": crontab(hour=6, minute=10)},
+    # Next month's payment run on the 20th at 02:00 (payments/tasks.py), leaving days for the
+    # batches' submission and approval before the month starts.
+    "payments-monthly-run": {
+        "task": "payments.monthly_run",
+        "schedule": crontab(day_of_month=20, hour=2, minute=0),
+    },
+    # Approved temporary assistance into each town's daily disbursement batch at 07:00 (one
+    # task per town; payments.disbursement_run_all fans out).
+    "payments-disbursement-run": {
+        "task": "payments.disbursement_run_all",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # Reassessments of confirmed schedule entries that reach back into paid months: recovery
+    # and back-pay orders for a supervisor to confirm (payments/corrections.py).
+    "payments-reassess-pending": {
+        "task": "payments.reassess_pending",
+        "schedule": crontab(hour=6, minute=20),
+    },
 }
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

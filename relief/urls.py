@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
+    path("payments/", include("payments.urls")),
     # The public notice board needs no login (DOMAIN.md §2, §7).
     path("public/notices/", public_views.notice_board, name="public-notices"),
     path("api/v1/", include("relief.api_urls")),

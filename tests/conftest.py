@@ -53,9 +53,9 @@ def _english_outside_requests():
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Towns, income types and the demo schemes with their rules come from data migrations. A
-    transactional test's flush removes them; put them back (idempotently) for the transactional
-    tests that follow."""
+    """Towns, income types, the demo schemes with their rules and the payments defaults come
+    from data migrations. A transactional test's flush removes them; put them back
+    (idempotently) for the transactional tests that follow."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction"):
         return
@@ -69,6 +69,8 @@ def _reference_data(request):
         load(apps, None)
     if not Scheme.objects.exists():
         importlib.import_module("cases.migrations.0004_schemes").load(apps, None)
+    # The default bank-file layout and payment rule (idempotent).
+    importlib.import_module("payments.migrations.0001_payments").load(apps, None)
 
 
 @pytest.fixture

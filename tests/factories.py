@@ -338,3 +338,87 @@ def approved_grant(
         confirmed_at=application.decided_at,
     )
     return grant
+
+
+# Payments
+
+_account_seq = itertools.count(1)
+
+
+def payee_account(
+    grant,
+    *,
+    state: str = "confirmed",
+    payee: Person | None = None,
+    bank_name: str = "中国工商银行东莞分行",
+    account_holder: str | None = None,
+    account_number: str | None = None,
+):
+    """A payee account of the grant written directly (confirmed unless told), held by the head
+    of the grant's household unless another payee is given."""
+    from django.utils import timezone
+
+    from payments.models import PayeeAccount
+
+    if payee is None:
+        head = grant.household.memberships.filter(left_on__isnull=True).order_by("id").first()
+        payee = head.person
+    confirmed = state in ("confirmed", "superseded")
+    return PayeeAccount.objects.create(
+        grant=grant,
+        payee=payee,
+        bank_name=bank_name,
+        account_holder=account_holder or payee.name,
+        account_number=account_number or f"6222{next(_account_seq):015d}",
+        state=state,
+        proposed_by=UserFactory(),
+        proposed_at=timezone.now(),
+        confirmed_by=UserFactory() if confirmed else None,
+        confirmed_at=timezone.now() if confirmed else None,
+    )
+
+
+def paying_grant(**kwargs):
+    """approved_grant(...) with a confirmed payee account: the payment run pays it."""
+    grant = approved_grant(**kwargs)
+    payee_account(grant)
+    return grant
+
+
+def paying_temporary_grant(
+    *,
+    worker,
+    supervisor,
+    amount: Decimal = Decimal("3000.00"),
+    instalments: int = 1,
+    town_slug: str = "chashan",
+):
+    """Temporary assistance approved through the workflow on DIBAO_DAYS["visited"]
+    (2024-02-06; its disbursement clock is due 2024-02-19), paid from February 2024 in
+    `instalments` monthly instalments, with a confirmed payee account."""
+    from cases.models import Grant
+    from cases.workflow import decisions, services
+
+    application = services.application_create(
+        actor=worker,
+        household=complete_household(town_slug, income=None),
+        scheme=scheme("temp_expenditure"),
+        proposed_amount=amount,
+        amount_basis="Hospital bill of 20,000 yuan",
+        instalments=instalments,
+    )
+    services.application_submit(
+        actor=worker, application=application, today=DIBAO_DAYS["submitted"]
+    )
+    services.application_accept(
+        actor=worker,
+        application=application,
+        received_on=DIBAO_DAYS["received"],
+        today=DIBAO_DAYS["accepted"],
+    )
+    decisions.application_decide(
+        actor=supervisor, application=application, approve=True, today=DIBAO_DAYS["visited"]
+    )
+    grant = Grant.objects.get(application=application)
+    payee_account(grant)
+    return grant

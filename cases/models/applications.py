@@ -282,6 +282,7 @@ class Notification(models.Model):
         OVERDUE = "overdue", _("Overdue")
         ESCALATION = "escalation", _("Escalation")
         DECISION = "decision", _("Decision")
+        PAYMENT = "payment", _("Payment")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1,0 +1,65 @@
+"""Reads of payments data, scoped like every other read (cases.selectors.scope_by_town): case
+workers and town supervisors see their towns' batches, lines and accounts (case workers read
+only: the services decide who may act); city supervisors, finance officers and auditors see the
+whole city; administrators see none."""
+
+import datetime
+
+from django.db.models import Q, QuerySet
+
+from cases import selectors as case_selectors
+from cases.permissions import CITY_CASE_ROLES, TOWN_ROLES, role_of
+
+from .models import Batch, PayeeAccount, PaymentLine, PaymentRule, PaymentRun
+
+
+def batches_in_scope(user) -> QuerySet[Batch]:
+    return case_selectors.scope_by_town(Batch.objects.all(), user, "town")
+
+
+def lines_in_scope(user) -> QuerySet[PaymentLine]:
+    return case_selectors.scope_by_town(PaymentLine.objects.all(), user, "batch__town")
+
+
+def accounts_in_scope(user) -> QuerySet[PayeeAccount]:
+    return case_selectors.scope_by_town(PayeeAccount.objects.all(), user, "grant__town")
+
+
+def runs_in_scope(user) -> QuerySet[PaymentRun]:
+    """City-wide roles see every run; town roles the runs of their towns and the city-wide
+    runs (which wrote their towns' batches too)."""
+    role = role_of(user)
+    if role in CITY_CASE_ROLES:
+        return PaymentRun.objects.all()
+    if role in TOWN_ROLES:
+        towns = case_selectors.towns_in_scope(user)
+        return PaymentRun.objects.filter(Q(town__isnull=True) | Q(town__in=towns))
+    return PaymentRun.objects.none()
+
+
+def batch_get(*, user, pk) -> Batch:
+    """One batch of the user's towns, or 404."""
+    return case_selectors.get_in_scope(batches_in_scope(user).select_related("town"), pk=pk)
+
+
+def line_get(*, user, pk) -> PaymentLine:
+    return case_selectors.get_in_scope(lines_in_scope(user).select_related("batch"), pk=pk)
+
+
+def account_get(*, user, pk) -> PayeeAccount:
+    return case_selectors.get_in_scope(accounts_in_scope(user).select_related("grant__town"), pk=pk)
+
+
+def run_get(*, user, pk) -> PaymentRun:
+    return case_selectors.get_in_scope(runs_in_scope(user), pk=pk)
+
+
+def payment_rule_in_force(day: datetime.date) -> PaymentRule | None:
+    """The dated payment rule in force on `day` (the latest one that started by then): whether
+    recoveries may be deducted, and the cap (DOMAIN.md §9)."""
+    return (
+        PaymentRule.objects.filter(effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        .order_by("-effective_from", "-id")
+        .first()
+    )
