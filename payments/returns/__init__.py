@@ -358,7 +358,7 @@ def _notify_failed(batch: Batch, count: int, *, now) -> None:
         "town": batch.town.name,
         "period": f"{batch.period:%Y-%m}",
     }
-    url = reverse("payments:batch-roster", args=[batch.pk])
+    url = reverse("payments:batch-reconciliation", args=[batch.pk])
     notify_many(
         [
             Message(

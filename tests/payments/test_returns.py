@@ -109,7 +109,7 @@ def test_failed_rows_fail_their_lines_with_the_reason_and_tell_the_towns_case_wo
     note = Notification.objects.get()
     assert note.user == worker_chashan
     assert "1 rows" in note.message and f"#{batch.pk}" in note.message
-    assert note.url == f"/payments/batches/{batch.pk}/roster/"
+    assert note.url == f"/payments/batches/{batch.pk}/reconciliation/"
     record = BankReturn.objects.get()
     assert (record.failed_rows, record.failed_amount) == (1, Decimal("1450.00"))
 

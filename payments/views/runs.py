@@ -1,0 +1,151 @@
+"""Payment run pages (issue 4 §2, §9): the runs with their progress, a form to start one for a
+period (and a town) for supervisors, and a run's page, which polls a small JSON endpoint every
+2 seconds while the run is running and shows its result when it is done.
+
+The run is carried out by a task after the request's transaction commits, as the API does
+(payments/api/batches.py): payments.runs.payment_run_start checks who may start it (the city
+supervisor for any town or the city, a town supervisor for one of their towns) and records it;
+the task (payments.payment_run) writes the lines town by town and records its progress."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cases import selectors as case_selectors
+from cases.models import Role
+from cases.permissions import role_of
+from cases.views.common import case_reader_required, error_summary
+from cases.workflow.common import DECIDER_ROLES
+from relief.money import ZERO, to_fen
+
+from .. import runs, selectors, tasks
+from ..forms import RunStartForm
+from ..models import PaymentRun
+from .common import PAGE_SIZE, run_service
+
+
+def _runs(user):
+    return selectors.runs_in_scope(user).select_related("town", "started_by")
+
+
+def percent(run: PaymentRun) -> int:
+    if run.state == PaymentRun.State.COMPLETE:
+        return 100
+    return int(100 * run.towns_done / run.towns_total) if run.towns_total else 0
+
+
+def _start_form(user, data=None) -> RunStartForm | None:
+    """The start form for supervisors (None for everyone else): the city supervisor picks any
+    town or every town, a town supervisor one of their towns."""
+    role = role_of(user)
+    if role not in DECIDER_ROLES:
+        return None
+    towns = list(case_selectors.towns_in_scope(user).order_by("code"))
+    return RunStartForm(data, towns=towns, city_wide=role == Role.CITY_SUPERVISOR, prefix="run")
+
+
+def _start(user, data) -> PaymentRun:
+    """Record the run (the service checks the period, the kind and who may start it) and let
+    the task carry it out once the run's row is committed."""
+    with transaction.atomic():
+        run = runs.payment_run_start(
+            actor=user, period=data["period"].replace(day=1), town=data["town"], kind=data["kind"]
+        )
+        tasks.payment_run.delay_on_commit(
+            period=run.period.isoformat(),
+            town_id=run.town_id,
+            user_id=user.pk,
+            kind=run.kind,
+            run_id=run.pk,
+        )
+    return run
+
+
+@require_http_methods(["GET", "POST"])
+@case_reader_required
+def run_list(request):
+    """The payment runs of the user's towns (and the city-wide ones), newest first, with their
+    progress; supervisors start one here."""
+    user = request.user
+    form = _start_form(user, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            # Not offered to this role; the service refuses it with its own message (403).
+            towns = case_selectors.towns_in_scope(user).order_by("code")
+            form = RunStartForm(request.POST, towns=towns, city_wide=True, prefix="run")
+        ok, run, status = run_service(form, lambda data: _start(user, data))
+        if ok:
+            messages.success(
+                request,
+                _("Payment run #%(id)s for %(period)s started.")
+                % {"id": run.pk, "period": run.period.strftime("%Y-%m")},
+            )
+            return redirect("payments:run-detail", pk=run.pk)
+    page = Paginator(_runs(user).order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "payments/run_list.html",
+        {
+            "page": page,
+            "rows": [(run, percent(run)) for run in page.object_list],
+            "form": form,
+            "summary": error_summary(form) if form is not None else [],
+        },
+        status=status,
+    )
+
+
+def run_batches(user, run: PaymentRun):
+    """The batches the run's period holds for its kind (and town), in the user's scope: what a
+    run wrote, whether into a new draft or into the period's open one."""
+    rows = selectors.batches_in_scope(user).filter(period=run.period, kind=run.kind)
+    if run.town_id is not None:
+        rows = rows.filter(town_id=run.town_id)
+    return rows.select_related("town").order_by("town__code", "-id")
+
+
+@require_GET
+@case_reader_required
+def run_detail(request, pk):
+    run = case_selectors.get_in_scope(_runs(request.user), pk=pk)
+    running = run.state == PaymentRun.State.RUNNING
+    # The result once the run is done; while it runs the page shows its progress only.
+    batches = [] if running else list(run_batches(request.user, run))
+    return render(
+        request,
+        "payments/run_detail.html",
+        {
+            "run": run,
+            "running": running,
+            "percent": percent(run),
+            "batches": batches,
+            "totals": {
+                "lines": sum(batch.line_count for batch in batches),
+                "amount": to_fen(sum((batch.total_amount for batch in batches), ZERO)),
+            },
+        },
+    )
+
+
+@require_GET
+@case_reader_required
+def run_progress(request, pk):
+    """The run's progress as JSON, for the run page's poll."""
+    run = case_selectors.get_in_scope(_runs(request.user), pk=pk)
+    return JsonResponse(
+        {
+            "id": run.pk,
+            "state": run.state,
+            "state_display": run.get_state_display(),
+            "finished": run.state != PaymentRun.State.RUNNING,
+            "towns_done": run.towns_done,
+            "towns_total": run.towns_total,
+            "percent": percent(run),
+            "new_lines": run.new_lines,
+        }
+    )
