@@ -17,7 +17,7 @@ DEMO_PASSWORD ?= relief-demo
 # Extra arguments, e.g. `make test ARGS="tests/cases -x"`.
 ARGS ?=
 
-.PHONY: help run test lint format check bench messages clean
+.PHONY: help run test lint format check bench bench-payments messages clean
 
 help:
 	@echo "make run       set up, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
@@ -26,6 +26,7 @@ help:
 	@echo "make format    ruff format + ruff check --fix"
 	@echo "make check     makemigrations --check and Django's system checks"
 	@echo "make bench     registry search benchmark (bench/registry_search.py)"
+	@echo "make bench-payments  payment run benchmark on 1,000,000 grants (bench/payment_run.py)"
 	@echo "make messages  extract and compile the zh_Hans translations"
 	@echo "make clean     remove .venv, var/ (SQLite database, dev secret) and caches"
 
@@ -47,6 +48,9 @@ run: $(STAMP)
 	@# seed_demo is safe to run twice: it adds only missing demo households and resets the demo
 	@# users' passwords to DEMO_PASSWORD, so the logins printed below always work.
 	$(MANAGE) seed_demo
+	@# Payments are another app (cases never imports payments): demo grants with payee accounts
+	@# and the last three months paid, so next month's run has work. Also safe to run twice.
+	$(MANAGE) seed_payments_demo
 	@echo
 	@echo "  Relief is starting at http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (password: $$DEMO_PASSWORD):"
@@ -78,6 +82,9 @@ check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/registry_search.py $(ARGS)
+
+bench-payments: $(STAMP)
+	$(BIN)/python bench/payment_run.py $(ARGS)
 
 # Needs GNU gettext (Debian: apt-get install gettext).
 messages: export DEBUG := 1
