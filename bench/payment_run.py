@@ -589,17 +589,29 @@ def import_all(answers, users) -> tuple[int, int]:
     return paid, failed
 
 
-def apply_settings(settings: list[str]) -> None:
-    """PostgreSQL settings (NAME=VALUE) for every connection of this process (--pg-set)."""
+def apply_settings(settings: list[str], auto_explain: int | None = None) -> None:
+    """PostgreSQL settings (NAME=VALUE) for every connection of this process (--pg-set); with
+    `auto_explain` (ms), the plan of every statement that takes longer, with its actual rows,
+    printed to stderr (--auto-explain)."""
     from django.db.backends.signals import connection_created
+
+    def show(notice):
+        print(notice.message_primary, file=sys.stderr, flush=True)
 
     def set_them(sender, connection, **kwargs):
         with connection.cursor() as cursor:
             for setting in settings:
                 name, value = setting.split("=", 1)
                 cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
+            if auto_explain is not None:
+                cursor.execute("LOAD 'auto_explain'")
+                cursor.execute(f"SET auto_explain.log_min_duration = {int(auto_explain)}")
+                cursor.execute("SET auto_explain.log_analyze = on")
+                cursor.execute("SET auto_explain.log_timing = off")
+                cursor.execute("SET client_min_messages = log")
+                connection.connection.add_notice_handler(show)
 
-    if settings:
+    if settings or auto_explain is not None:
         connection_created.connect(set_them, weak=False)
         from django.db import connection
 
@@ -908,6 +920,12 @@ def main() -> None:
         metavar="N",
         help="run payment_run per town in N processes (a per-town fan-out) instead of one call",
     )
+    parser.add_argument(
+        "--auto-explain",
+        type=int,
+        metavar="MS",
+        help="print the plan (with actual rows) of every statement slower than MS to stderr",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument(
         "--explain",
@@ -921,7 +939,7 @@ def main() -> None:
 
     if args.child:
         django.setup()
-        apply_settings(args.pg_set)
+        apply_settings(args.pg_set, args.auto_explain)
         if args.fix:
             install_fix()
         child_run(
@@ -930,7 +948,7 @@ def main() -> None:
         return
     ensure_database(os.environ["DATABASE_URL"], reseed=args.reseed)
     django.setup()
-    apply_settings(args.pg_set)
+    apply_settings(args.pg_set, args.auto_explain)
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -954,6 +972,8 @@ def main() -> None:
         explain(period, args.explain)
         return
     passed = [f"--pg-set={setting}" for setting in args.pg_set] + (["--fix"] if args.fix else [])
+    if args.auto_explain is not None:
+        passed.append(f"--auto-explain={args.auto_explain}")
     if args.fix:
         install_fix()
         print("with the proposed fix to payments/runs.py (--fix)")
