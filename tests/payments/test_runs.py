@@ -1,7 +1,8 @@
 """The payment run (payments.runs): set-based, per town, only once."""
 
 import datetime
-import threading
+import multiprocessing
+import time
 from decimal import Decimal
 
 import pytest
@@ -343,36 +344,58 @@ def test_the_unique_constraint_keeps_a_second_live_line_out_whatever_the_code_do
     assert PaymentLine.objects.filter(grant=grant).count() == 1
 
 
+def _run_in_a_process(barrier, answers) -> None:
+    """One of two processes forked by the test below: its own connection to the test database,
+    then payment_run as soon as the other process is ready too. Both stay a second in 茶山's
+    transaction, so without the town's lock both would write a batch there."""
+    from django.db import connections
+
+    connections.close_all()  # the parent's connection stays the parent's
+    open_drafts = runs.open_drafts
+
+    def slow_open_drafts(*, town, **kwargs):
+        # Hold 茶山's transaction open a while, so the two runs overlap there for certain.
+        if town.slug == "chashan":
+            time.sleep(1)
+        return open_drafts(town=town, **kwargs)
+
+    runs.open_drafts = slow_open_drafts  # this child's own copy of the module
+    try:
+        barrier.wait(timeout=60)
+        result = runs.payment_run(period=MARCH)
+        answers.put(("ok", result.new_lines, result.lines))
+    except Exception as exc:  # reported by the test
+        answers.put(("error", repr(exc), 0))
+    finally:
+        connections.close_all()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_two_runs_at_the_same_moment_write_one_set_of_lines():
+def test_two_runs_started_at_the_same_moment_in_two_processes_write_one_set_of_lines():
     if connection.vendor != "postgresql":
         skip_or_fail("concurrent runs need PostgreSQL (SQLite has one writer)")
     grants = [paying_grant() for _ in range(4)] + [paying_grant(town_slug="dalang")]
-    start = threading.Barrier(2)
-    results, errors = [], []
-
-    def run():
-        try:
-            start.wait(timeout=30)
-            results.append(runs.payment_run(period=MARCH))
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors
-    assert sum(result.new_lines for result in results) == len(grants)
+    connection.close()  # a forked child must not share the parent's socket
+    context = multiprocessing.get_context("fork")
+    barrier, answers = context.Barrier(2), context.Queue()
+    processes = [
+        context.Process(target=_run_in_a_process, args=(barrier, answers)) for _ in range(2)
+    ]
+    for process in processes:
+        process.start()
+    results = [answers.get(timeout=120) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0, 0]
+    assert [status for status, *_rest in results] == ["ok", "ok"], results
+    assert sum(new for _status, new, _lines in results) == len(grants)
+    assert [lines for *_rest, lines in results] == [len(grants), len(grants)]
     assert PaymentLine.objects.count() == len(grants)
     assert sorted(PaymentLine.objects.values_list("grant_id", flat=True)) == sorted(
         grant.pk for grant in grants
     )
     assert Batch.objects.count() == 2
-    assert [r.lines for r in results] == [len(grants), len(grants)]
+    assert sorted(Batch.objects.values_list("line_count", flat=True)) == [1, 4]
 
 
 # Who may run, and what
