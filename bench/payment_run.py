@@ -28,27 +28,20 @@ Run by hand on PostgreSQL; it prints figures and asserts nothing about time:
    runs of each, and the ratio.
 5. Prints the median of the runs of each figure and the load average.
 
-Each town's time is printed as the run goes: with payments/runs.py as it is, a town's INSERT
-compares its grants with every line of the period already written, so the towns get slower
-one after the other (bench/README.md). Options to measure what would change that:
+Each town's time is printed as the run goes. Options:
 
-- `--fix`: the proposed change to payments/runs.py (install_fix below), applied here;
-- `--pg-set NAME=VALUE`: a PostgreSQL setting for the benchmark's connections (jit=off);
-- `--parallel N`: payment_run per town in N processes, as Celery workers would run a per-town
-  fan-out (their peak memory is the children's ru_maxrss).
-
-`--explain TOWNS` measures nothing: it runs TOWNS towns (with the fix), then prints EXPLAIN
-(ANALYZE, BUFFERS) of the next town's INSERT and no-account count as payments/runs.py has them
-and with the fix, that town's statements one by one, and a cProfile summary.
+- `--parallel N`: the run as the scheduler carries it out (payments.tasks.monthly_run): one
+  recorded run whose towns N processes share, as N Celery worker processes take its
+  payment_run_town tasks (their peak memory is the children's ru_maxrss);
+- `--pg-set NAME=VALUE`: a PostgreSQL setting for the benchmark's connections;
+- `--auto-explain MS`: the plan, with actual rows, of every statement slower than MS.
 """
 
 import argparse
-import cProfile
 import csv
 import datetime
 import io
 import os
-import pstats
 import resource
 import statistics
 import sys
@@ -447,46 +440,6 @@ def seed(*, grants: int, naive_town: str, naive_grants: int) -> None:
     print(f"vacuum + analyze: {time.monotonic() - started:.0f} s")
 
 
-# --- the proposed fix, measured with --fix -------------------------------------------------
-
-
-def install_fix() -> None:
-    """The change to payments/runs.py this benchmark proposes (see bench/README.md), applied
-    here by replacing runs._due_grants: its NOT EXISTS (a line of the grant for the period)
-    gets an OFFSET 0 fence, so PostgreSQL probes the (grant, period) index once per grant
-    instead of turning it into an anti-join planned from statistics that do not know the
-    period's lines yet (estimated 1 row; up to 1,000,000 by the last town of a run)."""
-    from django.db.models import Exists, OuterRef, Q
-
-    from cases.models import Grant, Scheme
-    from cases.workflow.schedules import with_confirmed_amount
-    from payments import runs
-    from payments.models import PaymentLine
-
-    class FencedExists(Exists):
-        # "OFFSET 0": PostgreSQL does not pull an EXISTS with an OFFSET up into a join
-        # (simplify_EXISTS_query); it stays a per-row subplan. SQLite accepts it too.
-        template = "EXISTS(%(subquery)s OFFSET 0)"
-
-    def _due_grants(*, town, period, temporary: bool):
-        line_kind = runs.LineKind.INSTALMENT if temporary else runs.LineKind.REGULAR
-        grants = Grant.objects.filter(town=town, starts_month__lte=period).filter(
-            Q(ends_month__isnull=True) | Q(ends_month__gte=period)
-        )
-        temporary_schemes = Q(scheme__kind=Scheme.Kind.TEMPORARY)
-        grants = (
-            grants.filter(temporary_schemes) if temporary else grants.exclude(temporary_schemes)
-        )
-        grants = grants.exclude(
-            FencedExists(
-                PaymentLine.objects.filter(grant=OuterRef("pk"), period=period, kind=line_kind)
-            )
-        )
-        return with_confirmed_amount(grants.order_by(), month=period)
-
-    runs._due_grants = _due_grants
-
-
 # --- one measured run ------------------------------------------------------------------------
 
 
@@ -619,51 +572,58 @@ def apply_settings(settings: list[str], auto_explain: int | None = None) -> None
             set_them(None, connection)
 
 
-def child_run(period: datetime.date, town_ids: list[int]) -> None:
-    """--child: payment_run for each of these towns in turn (one worker of --parallel)."""
+def child_run(run_id: int, town_ids: list[int]) -> None:
+    """--child: the body of the payments.payment_run_town task (payments.runs.payment_run_town)
+    for each of these towns of the run, in turn: one worker of --parallel."""
     from cases.models import Town
-    from payments.runs import payment_run
+    from payments.models import PaymentRun
+    from payments.runs import payment_run_town
 
-    written = 0
+    run = PaymentRun.objects.get(pk=run_id)
     for town in Town.objects.filter(pk__in=town_ids).order_by("code"):
-        written += payment_run(period=period, town=town).new_lines
-    print(written)
+        started = time.perf_counter()
+        result = payment_run_town(run=run, town=town)
+        print(
+            f"    worker {os.getpid()} {town.slug:<14} {result.new_lines:>7,} lines "
+            f"{time.perf_counter() - started:7.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def parallel_run(period: datetime.date, workers: int, passed: list[str]):
-    """payment_run fanned out per town over `workers` processes, as Celery workers would run
-    one task per town; returns an object with new_lines, batches and total_amount."""
+    """The run as the scheduler carries it out (payments.tasks.monthly_run): recorded once
+    (payment_run_start), then its towns shared among `workers` processes, as that many Celery
+    worker processes take the queued payment_run_town tasks (largest towns first); the town
+    that completes the run records its result. Returns that result (a RunResult)."""
     import subprocess
-    from types import SimpleNamespace
 
-    from django.db.models import Count, Sum
+    from django.db.models import Count
 
     from cases.models import Town
-    from payments.models import Batch, PaymentLine
+    from payments.models import PaymentRun
+    from payments.runs import RunResult, _summarise, payment_run_start, run_towns
 
-    towns = list(Town.objects.annotate(n=Count("grants")).order_by("-n", "code"))
+    run = payment_run_start(period=period)
+    sizes = dict(Town.objects.annotate(n=Count("grants")).values_list("pk", "n"))
+    towns = sorted(run_towns(run), key=lambda town: (-sizes[town.pk], town.code))
     shares = [towns[index::workers] for index in range(workers)]
     children = [
         subprocess.Popen(
-            [sys.executable, __file__, *passed, "--child", period.strftime("%Y-%m")]
-            + [str(town.pk) for town in share],
-            stdout=subprocess.PIPE,
-            text=True,
+            [sys.executable, __file__, *passed, "--child", str(run.pk)]
+            + [str(town.pk) for town in share]
         )
         for share in shares
     ]
-    written = 0
     for child in children:
-        out, _err = child.communicate()
-        if child.returncode:
+        if child.wait():
             raise SystemExit(f"a --child failed ({child.returncode})")
-        written += int(out.strip().splitlines()[-1])
-    lines = PaymentLine.objects.filter(batch__period=period)
-    return SimpleNamespace(
-        new_lines=written,
-        batches=Batch.objects.filter(period=period).count(),
-        total_amount=lines.aggregate(total=Sum("amount"))["total"],
-    )
+    run.refresh_from_db()
+    if run.state != PaymentRun.State.COMPLETE:
+        raise SystemExit(f"run #{run.pk} is {run.state}: {run.message}")
+    result = RunResult(period=run.period, kind=run.kind, run=run, new_lines=run.new_lines)
+    _summarise(result, town=None)
+    return result
 
 
 def measure_once(period: datetime.date, users, number: int, parallel: int, passed) -> dict:
@@ -799,101 +759,6 @@ def compare(period: datetime.date, town, runs: int) -> dict:
     return figures
 
 
-# --- --explain -------------------------------------------------------------------------------
-
-
-def insert_statement(rows) -> tuple[str, list]:
-    """The SQL and parameters of payments.runs._insert(rows)."""
-    from django.db import connection
-
-    from payments import runs
-    from payments.models import PaymentLine
-
-    sql, params = rows.order_by().query.sql_with_params()
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(column) for column in runs.LINE_COLUMNS)
-    selected = ", ".join(f"src.{quote('c_' + column)}" for column in runs.LINE_COLUMNS)
-    return (
-        f"INSERT INTO {quote(PaymentLine._meta.db_table)} ({columns}) SELECT {selected} "
-        f"FROM ({sql}) src WHERE src.{quote('c_amount')} > 0 ON CONFLICT DO NOTHING",
-        list(params),
-    )
-
-
-def explain(period: datetime.date, towns: int) -> None:
-    """Where the run's time goes: the first `towns` towns run with the fix (so the table holds
-    their lines of the period, as it does half-way through a run), then EXPLAIN (ANALYZE,
-    BUFFERS) of the next town's statements as payments/runs.py has them and with the fix; then
-    cProfile of that town's run with the fix."""
-    from django.db import connection, transaction
-    from django.test.utils import CaptureQueriesContext
-
-    from cases.models import Town
-    from payments import runs
-    from payments.models import Batch
-
-    original = runs._due_grants
-    ordered = list(Town.objects.order_by("code"))
-    truncate_payments()
-    install_fix()
-    started = time.perf_counter()
-    for town in ordered[:towns]:
-        runs.payment_run(period=period, town=town)
-    print(f"{towns} towns run with the fix in {time.perf_counter() - started:.1f} s")
-    town = ordered[towns]
-    fixed = runs._due_grants
-    batch = Batch(pk=0, town=town, period=period)
-    now = datetime.datetime.now(datetime.UTC)
-    for label, due_grants in (("as in payments/runs.py", original), ("with the fix", fixed)):
-        runs._due_grants = due_grants
-        lines = runs._due_lines(
-            batch=batch, town=town, period=period, temporary=False, now=now
-        ).values(*[f"c_{column}" for column in runs.LINE_COLUMNS])
-        statements = {
-            # The run's INSERT ... SELECT, as runs._insert writes it (batch 0: the foreign keys
-            # are checked at commit, and this transaction is rolled back).
-            "the INSERT of the lines": insert_statement(lines),
-            "_count_no_account": due_grants(town=town, period=period, temporary=False)
-            .filter(confirmed_amount__gt=0)
-            .exclude(runs._has_confirmed_account(""))
-            .values("pk")
-            .query.sql_with_params(),
-        }
-        for name, (sql, params) in statements.items():
-            print(f"\n=== {town.slug}, {name}, {label}")
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL statement_timeout = '300s'")
-                try:
-                    with transaction.atomic():
-                        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
-                except Exception as exc:  # the statement timeout: the plan without ANALYZE
-                    print(f"    stopped: {exc}".splitlines()[0])
-                    cursor.execute(f"EXPLAIN {sql}", params)
-                for (line,) in cursor.fetchall():
-                    print("   ", line)
-                transaction.set_rollback(True)
-    runs._due_grants = fixed
-    print(f"\n=== {town.slug}'s run with the fix, statement by statement")
-    with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        runs.payment_run(period=period, town=town)
-        total = time.perf_counter() - started
-    for query in queries.captured_queries:
-        if float(query["time"]) >= 0.01:
-            print(f"  {float(query['time']):6.3f} s  {query['sql'][:110]}")
-    spent = sum(float(query["time"]) for query in queries.captured_queries)
-    print(f"  {spent:6.3f} s  in {len(queries)} statements; {total:.3f} s in all")
-    truncate_payments()
-    for done in ordered[:towns]:
-        runs.payment_run(period=period, town=done)
-    profile = cProfile.Profile()
-    profile.enable()
-    runs.payment_run(period=period, town=town)
-    profile.disable()
-    print(f"\n=== cProfile of {town.slug}'s run with the fix (cumulative, top 25)")
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--grants", type=int, default=1_000_000, help="paying grants")
@@ -903,9 +768,7 @@ def main() -> None:
     parser.add_argument("--naive-town", default="chashan", help="slug of the comparison town")
     parser.add_argument("--naive-grants", type=int, default=10_000)
     parser.add_argument("--skip-compare", action="store_true", help="no per-grant loop")
-    parser.add_argument(
-        "--fix", action="store_true", help="measure with the proposed change to payments/runs.py"
-    )
+    parser.add_argument("--only-compare", action="store_true", help="only the per-grant loop")
     parser.add_argument(
         "--pg-set",
         action="append",
@@ -918,7 +781,7 @@ def main() -> None:
         type=int,
         default=1,
         metavar="N",
-        help="run payment_run per town in N processes (a per-town fan-out) instead of one call",
+        help="the run's towns in N processes, as N Celery workers take the per-town tasks",
     )
     parser.add_argument(
         "--auto-explain",
@@ -927,12 +790,6 @@ def main() -> None:
         help="print the plan (with actual rows) of every statement slower than MS to stderr",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
-    parser.add_argument(
-        "--explain",
-        type=int,
-        metavar="TOWNS",
-        help="run TOWNS towns, then EXPLAIN ANALYZE the next town's statements (no measuring)",
-    )
     args = parser.parse_args()
 
     import django
@@ -940,11 +797,7 @@ def main() -> None:
     if args.child:
         django.setup()
         apply_settings(args.pg_set, args.auto_explain)
-        if args.fix:
-            install_fix()
-        child_run(
-            datetime.date.fromisoformat(f"{args.child[0]}-01"), [int(t) for t in args.child[1:]]
-        )
+        child_run(int(args.child[0]), [int(t) for t in args.child[1:]])
         return
     ensure_database(os.environ["DATABASE_URL"], reseed=args.reseed)
     django.setup()
@@ -968,23 +821,17 @@ def main() -> None:
     users = Users()
     print(f"\nperiod {period:%Y-%m}; {args.runs} runs; load average {load()}\n")
 
-    if args.explain is not None:
-        explain(period, args.explain)
-        return
-    passed = [f"--pg-set={setting}" for setting in args.pg_set] + (["--fix"] if args.fix else [])
+    passed = [f"--pg-set={setting}" for setting in args.pg_set]
     if args.auto_explain is not None:
         passed.append(f"--auto-explain={args.auto_explain}")
-    if args.fix:
-        install_fix()
-        print("with the proposed fix to payments/runs.py (--fix)")
     if args.pg_set:
         print(f"PostgreSQL settings: {', '.join(args.pg_set)}")
     if args.parallel > 1:
-        print(f"payment_run per town in {args.parallel} processes")
+        print(f"the run's towns in {args.parallel} worker processes (--parallel)")
 
     runs = [
         measure_once(period, users, number, args.parallel, passed)
-        for number in range(1, args.runs + 1)
+        for number in range(1, (0 if args.only_compare else args.runs) + 1)
     ]
     compared = None if args.skip_compare else compare(period, town, args.runs)
     own, children = process_peaks()
@@ -994,6 +841,10 @@ def main() -> None:
 
     print(f"\nload average at the end: {load()}")
     print(f"Median of {args.runs} runs, {args.grants:,} paying grants, period {period:%Y-%m}:")
+    if not runs:
+        print("(--only-compare)")
+        runs = [dict.fromkeys(["run", "export", "import", "approve", "send", "generate"], 0.0)]
+        runs[0].update(run_mb=0.0, export_mb=0.0, import_mb=0.0)
     print(f"{'step':<34} {'seconds':>8} {'target':>8} {'peak MB':>8}")
     for key, label in (
         ("run", "payment_run, every town"),

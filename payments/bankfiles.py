@@ -85,13 +85,19 @@ class BankRow:
 
     @property
     def period_text(self) -> str:
-        first = f"{self.first_period:%Y-%m}"
-        last = f"{self.last_period:%Y-%m}"
-        return first if first == last else f"{first}~{last}"
+        # Formatted by hand: strftime was a quarter of a million-row export's time.
+        first, last = self.first_period, self.last_period
+        text = f"{first.year:04d}-{first.month:02d}"
+        if (first.year, first.month) != (last.year, last.month):
+            text += f"~{last.year:04d}-{last.month:02d}"
+        return text
+
+    def memo_for(self, period_text: str) -> str:
+        return f"{period_text} {SCHEME_MEMO.get(self.scheme_kind, '')}".strip()
 
     @property
     def memo(self) -> str:
-        return f"{self.period_text} {SCHEME_MEMO.get(self.scheme_kind, '')}".strip()
+        return self.memo_for(self.period_text)
 
 
 def batch_row_lines(batch: Batch) -> QuerySet[PaymentLine]:
@@ -275,6 +281,7 @@ def layout_columns(layout: BankFileLayout) -> list[tuple[str, str]]:
 
 
 def _row_values(row: BankRow, fields: list[str], town_name: str, *, xlsx: bool) -> list:
+    period_text = row.period_text
     values = {
         "seq": row.seq,
         "account_holder": row.account_holder,
@@ -282,10 +289,10 @@ def _row_values(row: BankRow, fields: list[str], town_name: str, *, xlsx: bool) 
         # A number in a workbook (a bank's template sums it); text with two decimals in CSV.
         "amount": row.amount if xlsx else f"{row.amount:.2f}",
         "id_number": row.id_number,
-        "memo": row.memo,
+        "memo": row.memo_for(period_text),
         "bank_name": row.bank_name,
         "town": town_name,
-        "period": row.period_text,
+        "period": period_text,
     }
     return [values[field] for field in fields]
 

@@ -30,7 +30,7 @@ import datetime
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -102,6 +102,7 @@ class TownResult:
     new_lines: int = 0
     no_account: int = 0
     batch: Batch | None = None
+    finished: "RunResult | None" = None  # set by the town that completed the run
 
 
 @dataclass
@@ -116,7 +117,6 @@ class RunResult:
     new_lines: int = 0
     total_amount: Decimal = ZERO
     no_account: int = 0
-    towns: list[TownResult] = field(default_factory=list)
 
     @property
     def generated(self) -> bool:
@@ -250,34 +250,50 @@ def payment_run(
     today: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> RunResult:
-    """Write the period's missing lines for one town or every town (see the module's
-    docstring); `actor` is recorded (None: the scheduler). Each town is one transaction; the
-    PaymentRun row records progress (towns_done of towns_total) as the towns commit.
-    `run` carries out a run recorded earlier by payment_run_start."""
+    """Write the period's missing lines for one town or every town, town after town (see the
+    module's docstring); `actor` is recorded (None: the scheduler). `run` carries out a run
+    recorded earlier by payment_run_start. The scheduler runs the towns of a city-wide run as
+    parallel tasks instead (payments.tasks.payment_run_fan_out), each a payment_run_town."""
     now = now or timezone.now()
     today = today or timezone.localdate(now)
     if run is None:
         run = payment_run_start(period=period, town=town, actor=actor, kind=kind, now=now)
-    period, kind, town = run.period, run.kind, run.town
-    towns = [town] if town is not None else list(Town.objects.order_by("code"))
+    towns, finished = run_towns(run), None
+    for index, each in enumerate(towns, start=1):
+        town_result = payment_run_town(run=run, town=each, actor=actor, today=today, now=now)
+        finished = town_result.finished
+        if progress is not None:
+            progress(index, len(towns), town_result)
+    return finished or payment_run_finish(run)
+
+
+def run_towns(run: PaymentRun) -> list[Town]:
+    """The run's towns in code order (its towns_total set to their number)."""
+    towns = [run.town] if run.town is not None else list(Town.objects.order_by("code"))
     if run.towns_total != len(towns):
         run.towns_total = len(towns)
         run.save(update_fields=["towns_total"])
-    result = RunResult(period=period, kind=kind, run=run)
+    return towns
+
+
+def payment_run_town(
+    *,
+    run: PaymentRun,
+    town: Town,
+    actor=None,
+    today: datetime.date | None = None,
+    now: datetime.datetime | None = None,
+) -> TownResult:
+    """One town of a run, in its own transaction, then the run's progress; the town that
+    completes the run (towns_done reaching towns_total, whichever finishes last when towns run
+    in parallel) records the run's result (TownResult.finished). A town that fails marks the
+    run failed: the towns done stay done, and the next run completes the rest."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
     try:
-        for index, each in enumerate(towns, start=1):
-            town_result = _run_town(
-                run=run, town=each, period=period, kind=kind, actor=actor, today=today, now=now
-            )
-            result.towns.append(town_result)
-            result.new_lines += town_result.new_lines
-            result.no_account += town_result.no_account
-            PaymentRun.objects.filter(pk=run.pk).update(
-                towns_done=F("towns_done") + 1,
-                new_lines=F("new_lines") + town_result.new_lines,
-            )
-            if progress is not None:
-                progress(index, len(towns), town_result)
+        result = _run_town(
+            run=run, town=town, period=run.period, kind=run.kind, actor=actor, today=today, now=now
+        )
     except Exception as exc:
         PaymentRun.objects.filter(pk=run.pk).update(
             state=PaymentRun.State.FAILED,
@@ -289,7 +305,30 @@ def payment_run(
             % {"error": exc.__class__.__name__},
         )
         raise
-    _summarise(result, town=town)
+    with transaction.atomic():
+        row = PaymentRun.objects.select_for_update().get(pk=run.pk)
+        row.towns_done += 1
+        row.new_lines += result.new_lines
+        row.no_account += result.no_account
+        row.save(update_fields=["towns_done", "new_lines", "no_account"])
+        last = row.towns_done >= row.towns_total and row.state == PaymentRun.State.RUNNING
+    if last:
+        result.finished = payment_run_finish(run)
+    return result
+
+
+def payment_run_finish(run: PaymentRun) -> RunResult:
+    """Record a run as complete, with its message: what it wrote (the towns' counts, kept on
+    the run) and what the period holds now in its scope."""
+    run.refresh_from_db()
+    result = RunResult(
+        period=run.period,
+        kind=run.kind,
+        run=run,
+        new_lines=run.new_lines,
+        no_account=run.no_account,
+    )
+    _summarise(result, town=run.town)
     PaymentRun.objects.filter(pk=run.pk).update(
         state=PaymentRun.State.COMPLETE, finished_at=timezone.now(), message=result.message
     )
@@ -316,6 +355,10 @@ def lock_town(*, kind: str, period: datetime.date, town: Town) -> None:
     so they share a lock. SQLite has one writer at a time and needs none."""
     if connection.vendor != "postgresql":
         return
+    # A town's statements each read tens of thousands of rows once: compiling them (JIT) cost
+    # more than it saved, up to a second per statement (bench/README.md).
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")
     family = "monthly" if kind == Kind.MONTHLY else "temporary"
     digest = hashlib.blake2b(
         f"payments.run:{family}:{period.isoformat()}:{town.pk}".encode(), digest_size=8
@@ -345,9 +388,7 @@ def _run_town(*, run, town, period, kind, actor, today, now) -> TownResult:
             with_actor(batch, actor, _("Payment run #%(id)s") % {"id": run.pk}).save()
         new = _reissue(batch=batch, town=town, kinds=reissued, now=now, actor=actor)
         new += _insert(
-            _due_lines(batch=batch, town=town, period=period, temporary=temporary, now=now).values(
-                *[f"c_{column}" for column in LINE_COLUMNS]
-            )
+            _due_lines(batch=batch, town=town, period=period, temporary=temporary, now=now)
         )
         if not temporary:
             new += _backpay(batch=batch, town=town, period=period, actor=actor)
@@ -383,36 +424,67 @@ def _confirmed_account() -> FilteredRelation:
     return FilteredRelation("accounts", condition=Q(accounts__state=PayeeAccount.State.CONFIRMED))
 
 
-def _due_grants(*, town, period, temporary: bool) -> QuerySet[Grant]:
-    """The town's grants of the kind of scheme paying for `period` that have no line of that
-    kind for it yet, annotated with `confirmed_amount` (zero when nothing is due: before the
-    first month, after the last one, while suspended). The date filters only narrow the scan;
-    the amount rule decides."""
-    line_kind = LineKind.INSTALMENT if temporary else LineKind.REGULAR
+def _line_kind(temporary: bool) -> str:
+    return LineKind.INSTALMENT if temporary else LineKind.REGULAR
+
+
+def _paying_grants(*, town, period, temporary: bool) -> QuerySet[Grant]:
+    """The town's grants of the kind of scheme that may pay for `period`, annotated with
+    `confirmed_amount` (zero when nothing is due: before the first month, after the last one,
+    while suspended). The date filters only narrow the scan; the amount rule decides."""
     grants = Grant.objects.filter(town=town, starts_month__lte=period).filter(
         Q(ends_month__isnull=True) | Q(ends_month__gte=period)
     )
     temporary_schemes = Q(scheme__kind=Scheme.Kind.TEMPORARY)
     grants = grants.filter(temporary_schemes) if temporary else grants.exclude(temporary_schemes)
-    grants = grants.exclude(
-        Exists(PaymentLine.objects.filter(grant=OuterRef("pk"), period=period, kind=line_kind))
-    )
     return with_confirmed_amount(grants.order_by(), month=period)
 
 
+class _ProbedExists(Exists):
+    """EXISTS evaluated as a probe per outer row: on PostgreSQL "OFFSET 0" keeps the planner
+    from turning it into a join (SQLite always probes). The period's lines are written during
+    the run, so the planner's statistics do not know them yet: planned as an anti-join from an
+    estimate of a few rows, the check against a million lines became a scan per grant
+    (bench/README.md)."""
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra_context
+        )
+
+
+def _due_grants(*, town, period, temporary: bool) -> QuerySet[Grant]:
+    """The paying grants (see _paying_grants) that have no line of the run's kind for the
+    period yet, each checked through the (grant, period) index."""
+    lines = PaymentLine.objects.filter(grant=OuterRef("pk"), period=period)
+    return _paying_grants(town=town, period=period, temporary=temporary).exclude(
+        _ProbedExists(lines.filter(kind=_line_kind(temporary)))
+    )
+
+
 def _due_lines(*, batch, town, period, temporary: bool, now) -> QuerySet[Grant]:
-    """The regular (or instalment) lines to write, as a SELECT of LINE_COLUMNS: the due grants
-    joined to their confirmed account, whose details are copied into the line."""
-    line_kind = LineKind.INSTALMENT if temporary else LineKind.REGULAR
+    """The regular (or instalment) lines to write, as a SELECT of LINE_COLUMNS: the paying
+    grants joined to their confirmed account, whose details are copied into the line.
+
+    A grant that already has a live line for the period is not looked for here: the INSERT
+    skips it (ON CONFLICT on one_live_line_per_grant_period_kind, an index probe per row that
+    needs no statistics). Only a grant with a failed or reversed line is left out (a failed
+    line is reissued, a reversed one settled by a correction): a hashed list of the period's
+    few such lines, read from the partial index line_not_live."""
+    kind = _line_kind(temporary)
+    not_live = PaymentLine.objects.filter(
+        period=period, kind=kind, status__in=[LineStatus.FAILED, LineStatus.REVERSED]
+    ).values("grant_id")
     return (
-        _due_grants(town=town, period=period, temporary=temporary)
+        _paying_grants(town=town, period=period, temporary=temporary)
+        .exclude(pk__in=not_live)
         .annotate(acct=_confirmed_account())
         .filter(acct__isnull=False)
         .annotate(
             c_batch_id=Value(batch.pk, output_field=IntegerField()),
             c_grant_id=F("pk"),
             c_period=Value(period, output_field=DateField()),
-            c_kind=Value(line_kind),
+            c_kind=Value(kind),
             c_amount=F("confirmed_amount"),
             **_line_defaults(now),
             c_replaces_id=Cast(Value(None), output_field=BigIntegerField()),
@@ -424,7 +496,6 @@ def _due_lines(*, batch, town, period, temporary: bool, now) -> QuerySet[Grant]:
 def _line_defaults(now) -> dict:
     return {
         "c_status": Value(LineStatus.PENDING),
-        "c_seq": Value(0, output_field=IntegerField()),
         "c_failure_reason": Value(""),
         "c_created_at": Value(now, output_field=DateTimeField()),
     }
@@ -441,17 +512,27 @@ def _account_columns(relation: str) -> dict:
 
 
 def _insert(rows: QuerySet) -> int:
-    """INSERT the rows of a queryset that selects c_<column> for LINE_COLUMNS, skipping any row
-    with no positive amount and any that conflicts with a unique constraint (another live line
-    of the grant, period and kind; a second reissue of one line). Returns the rows written."""
-    sql, params = rows.order_by().query.sql_with_params()
+    """INSERT the rows of a queryset annotated with c_<column> for LINE_COLUMNS but seq, skipping
+    any row with no positive amount and any that conflicts with a unique constraint (another
+    live line of the grant, period and kind; a second reissue of one line). Returns the rows
+    written. `seq` is numbered by grant here, so that batch_number_rows, which renumbers the
+    whole batch, has nothing to rewrite in a new batch of regular lines."""
+    selects = [f"c_{column}" for column in LINE_COLUMNS if column != "seq"]
+    sql, params = rows.values(*selects).order_by().query.sql_with_params()
     quote = connection.ops.quote_name
     table = quote(PaymentLine._meta.db_table)
     columns = ", ".join(quote(column) for column in LINE_COLUMNS)
-    selected = ", ".join(f"src.{quote('c_' + column)}" for column in LINE_COLUMNS)
-    # The WHERE also settles SQLite's parsing of INSERT ... SELECT ... ON CONFLICT.
+    selected = ", ".join(
+        f"ROW_NUMBER() OVER (ORDER BY src.{quote('c_grant_id')})"
+        if column == "seq"
+        else f"src.{quote('c_' + column)}"
+        for column in LINE_COLUMNS
+    )
+    # The WHERE also settles SQLite's parsing of INSERT ... SELECT ... ON CONFLICT. OFFSET 0
+    # keeps PostgreSQL from pushing it into the SELECT, which would compute the amount twice.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
     statement = (
-        f"INSERT INTO {table} ({columns}) SELECT {selected} FROM ({sql}) src "
+        f"INSERT INTO {table} ({columns}) SELECT {selected} FROM ({sql}{fence}) src "
         f"WHERE src.{quote('c_amount')} > 0 ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
@@ -496,7 +577,7 @@ def _reissue(*, batch, town, kinds, now, actor) -> int:
         c_replaces_id=F("pk"),
         **_account_columns("acct"),
     )
-    written = _insert(rows.values(*[f"c_{column}" for column in LINE_COLUMNS]))
+    written = _insert(rows)
     if written and LineKind.BACKPAY in kinds:
         moved = dict(
             PaymentLine.objects.filter(
@@ -537,11 +618,16 @@ def _anything_to_write(*, town, period, temporary: bool, reissued) -> bool:
 
 
 def _count_no_account(*, town, period, temporary: bool) -> int:
-    """Grants due a payment for the period that got no line for want of a confirmed account."""
+    """Grants due a payment for the period that got no line for want of a confirmed account.
+    Such a grant has no line at all: a line needs a confirmed account, and a confirmed account
+    is only ever superseded by another (payments.accounts)."""
+    accounts = PayeeAccount.objects.filter(grant=OuterRef("pk"), state=PayeeAccount.State.CONFIRMED)
+    # Probed, so that PostgreSQL checks the account (cheap, and there for nearly every grant)
+    # before the amount (two subqueries per grant) instead of joining the accounts first.
     return (
-        _due_grants(town=town, period=period, temporary=temporary)
+        _paying_grants(town=town, period=period, temporary=temporary)
+        .exclude(_ProbedExists(accounts))
         .filter(confirmed_amount__gt=0)
-        .exclude(_has_confirmed_account(""))
         .count()
     )
 

@@ -58,13 +58,39 @@ def payment_run(
     return result.as_dict()
 
 
+@shared_task(
+    name="payments.payment_run_town",
+    autoretry_for=(OperationalError,),
+    max_retries=5,
+    retry_backoff=True,
+)
+def payment_run_town(run_id: int, town_id: int, user_id: int | None = None) -> dict:
+    """One town of a recorded run (payments.runs.payment_run_town): the towns of a run are
+    queued together, so as many workers as there are run them side by side; the last one
+    records the run's result. A lost database connection is retried: a town committed stays
+    done, and doing it again writes nothing."""
+    run = PaymentRun.objects.get(pk=run_id)
+    actor = get_user_model().objects.get(pk=user_id) if user_id is not None else None
+    result = runs.payment_run_town(run=run, town=Town.objects.get(pk=town_id), actor=actor)
+    return {"run": run_id, "town": town_id, "new_lines": result.new_lines}
+
+
+def payment_run_fan_out(run: PaymentRun, *, user_id: int | None = None) -> int:
+    """Queue a payment_run_town task for each town of a run recorded by
+    payments.runs.payment_run_start, once the run's row is committed; returns their number."""
+    towns = runs.run_towns(run)
+    for town in towns:
+        payment_run_town.delay_on_commit(run.pk, town.pk, user_id)
+    return len(towns)
+
+
 @shared_task(name="payments.monthly_run")
-def monthly_run(today: str | None = None) -> None:
-    """The beat entry on the 20th: next month's payment run, for every town (one run, whose
-    progress the batch pages show)."""
+def monthly_run(today: str | None = None) -> int:
+    """The beat entry on the 20th: next month's payment run for every town, recorded as one
+    run (whose progress the batch pages show) and carried out by one task per town."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
     period = add_months(day.replace(day=1), 1)
-    payment_run.delay(period=period.isoformat())
+    return payment_run_fan_out(runs.payment_run_start(period=period))
 
 
 @shared_task(name="payments.disbursement_run_all")

@@ -332,12 +332,15 @@ def money(*, places: int = 2, max_digits: int = 14) -> Callable[[Any], Decimal]:
     limit = Decimal(10) ** (max_digits - places)
 
     def parse(value: Any) -> Decimal:
-        plain = _("write a plain amount in yuan such as 1234.50")
+        # Messages are translated only when raised: a million-row file calls this a million times.
+        def plain():
+            return ValueError(_("write a plain amount in yuan such as 1234.50"))
+
         if isinstance(value, bool):
-            raise ValueError(plain)
+            raise plain()
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise ValueError(plain)
+                raise plain()
             raw = repr(value)  # the shortest text that gives this float back: 1234.5, not ...4999
         else:
             raw = str(value).strip()
@@ -351,9 +354,9 @@ def money(*, places: int = 2, max_digits: int = 14) -> Callable[[Any], Decimal]:
         try:
             amount = Decimal(raw)
         except InvalidOperation:
-            raise ValueError(plain) from None
+            raise plain() from None
         if not amount.is_finite():
-            raise ValueError(plain)
+            raise plain()
         if amount < 0:
             raise ValueError(_("must not be negative"))
         if amount >= limit:
@@ -370,19 +373,21 @@ def money(*, places: int = 2, max_digits: int = 14) -> Callable[[Any], Decimal]:
 
 def integer(*, min_value: int | None = 0, max_value: int | None = None) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
-        whole = _("must be a whole number")
+        def whole():
+            return ValueError(_("must be a whole number"))
+
         if isinstance(value, bool):
-            raise ValueError(whole)
+            raise whole()
         if isinstance(value, int):
             result = value
         elif isinstance(value, float | Decimal):
             if not (math.isfinite(value) and value == int(value)):
-                raise ValueError(whole)
+                raise whole()
             result = int(value)
         else:
             raw = str(value).strip()
             if not INT_RE.match(raw):
-                raise ValueError(whole)
+                raise whole()
             result = int(raw)
         if min_value is not None and result < min_value:
             raise ValueError(_("must be at least %(min)d") % {"min": min_value})

@@ -4,8 +4,8 @@
   GET /api/v1/payment-batches/{id}/lines/ (paginated; account numbers masked);
   POST /api/v1/payment-batches/{id}/submit/, /approve/, /reject/, /send/;
 - GET /api/v1/payment-runs/ (with progress), /{id}/; POST starts a run for a period (the city
-  supervisor, or a town supervisor for one of their towns): 202 with the run, carried out by a
-  task (payments.payment_run) whose progress the run shows;
+  supervisor, or a town supervisor for one of their towns): 202 with the run, carried out by
+  one task per town (payments.payment_run_town) whose progress the run shows;
 - GET and POST /api/v1/payee-accounts/ (list; propose), GET /{id}/, POST /{id}/confirm/ and
   /{id}/reject/.
 
@@ -365,13 +365,7 @@ class RunListApi(WorkflowApi):
             town=data.get("town"),
             kind=data.get("kind") or PaymentRun.Kind.MONTHLY,
         )
-        tasks.payment_run.delay_on_commit(
-            period=run.period.isoformat(),
-            town_id=run.town_id,
-            user_id=request.user.pk,
-            kind=run.kind,
-            run_id=run.pk,
-        )
+        tasks.payment_run_fan_out(run, user_id=request.user.pk)
         run = runs_for_output(request.user).get(pk=run.pk)
         return Response(PaymentRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 

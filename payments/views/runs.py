@@ -5,7 +5,8 @@ period (and a town) for supervisors, and a run's page, which polls a small JSON 
 The run is carried out by a task after the request's transaction commits, as the API does
 (payments/api/batches.py): payments.runs.payment_run_start checks who may start it (the city
 supervisor for any town or the city, a town supervisor for one of their towns) and records it;
-the task (payments.payment_run) writes the lines town by town and records its progress."""
+one task per town (payments.payment_run_town, queued by payments.tasks.payment_run_fan_out)
+writes the town's lines and records the run's progress."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -55,13 +56,7 @@ def _start(user, data) -> PaymentRun:
         run = runs.payment_run_start(
             actor=user, period=data["period"].replace(day=1), town=data["town"], kind=data["kind"]
         )
-        tasks.payment_run.delay_on_commit(
-            period=run.period.isoformat(),
-            town_id=run.town_id,
-            user_id=user.pk,
-            kind=run.kind,
-            run_id=run.pk,
-        )
+        tasks.payment_run_fan_out(run, user_id=user.pk)
     return run
 
 

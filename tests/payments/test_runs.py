@@ -730,13 +730,54 @@ def test_the_payment_run_task_is_safe_to_run_twice(city_supervisor):
     assert [run.started_by for run in PaymentRun.objects.order_by("id")] == [city_supervisor, None]
 
 
-def test_the_monthly_beat_runs_next_months_period():
+def test_the_monthly_beat_runs_next_months_period_one_task_per_town(
+    django_capture_on_commit_callbacks,
+):
+    from cases.models import Town
     from payments import tasks
 
     grant = paying_grant(starts_month=APRIL)
-    tasks.monthly_run.delay(today="2024-03-20").get()
-    assert line_of(grant, APRIL).batch.kind == "monthly"
-    assert PaymentRun.objects.get().period == APRIL
+    other = paying_grant(starts_month=APRIL, town_slug="dalang")
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert tasks.monthly_run.delay(today="2024-03-20").get() == Town.objects.count()
+    assert len(queued) == Town.objects.count()
+    assert line_of(grant, APRIL).batch.kind == line_of(other, APRIL).batch.kind == "monthly"
+    run = PaymentRun.objects.get()
+    assert (run.period, run.state, run.new_lines) == (APRIL, "complete", 2)
+    assert run.towns_done == run.towns_total == Town.objects.count()
+    assert "2 new lines written" in run.message
+
+
+def test_the_town_that_completes_a_fanned_out_run_records_its_result():
+    run = runs.payment_run_start(period=MARCH)
+    grants = [paying_grant(), paying_grant(town_slug="dalang")]
+    towns = runs.run_towns(run)
+    results = [runs.payment_run_town(run=run, town=each) for each in reversed(towns)]
+    assert [result.finished is not None for result in results] == [False] * (len(towns) - 1) + [
+        True
+    ]
+    finished = results[-1].finished
+    assert (finished.new_lines, finished.lines, finished.batches) == (2, 2, 2)
+    run.refresh_from_db()
+    assert (run.state, run.towns_done, run.new_lines) == ("complete", len(towns), 2)
+    assert sorted(PaymentLine.objects.values_list("grant_id", flat=True)) == sorted(
+        grant.pk for grant in grants
+    )
+
+
+def test_a_town_that_fails_marks_a_fanned_out_run_failed(monkeypatch):
+    run = runs.payment_run_start(period=MARCH)
+    paying_grant()
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(runs, "_run_town", broken)
+    with pytest.raises(RuntimeError):
+        runs.payment_run_town(run=run, town=town("chashan"))
+    run.refresh_from_db()
+    assert (run.state, run.towns_done) == ("failed", 0)
+    assert "the next run completes the rest" in run.message
 
 
 def test_the_daily_disbursement_beat_runs_each_town(worker_chashan, supervisor_chashan):
