@@ -66,7 +66,7 @@ CHUNK_ROWS = 10_000  # rows per server-side cursor fetch and per CSV write
 READ_CHUNK = 1 << 16
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class BankRow:
     """One row of a batch's bank file: the grant's lines in the batch, summed."""
 

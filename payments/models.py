@@ -325,8 +325,13 @@ class PaymentLine(models.Model):
         related_name="reissued_as",
         verbose_name=_("reissue of"),
     )
-    payee = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey(PayeeAccount, on_delete=models.PROTECT, related_name="lines")
+    # Not indexed: nothing looks lines up by payee or account (their only readers would be
+    # the PROTECT checks on deleting a person or an account, which are kept with history), and
+    # every index is written again for each line a run inserts and a return marks.
+    payee = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", db_index=False)
+    account = models.ForeignKey(
+        PayeeAccount, on_delete=models.PROTECT, related_name="lines", db_index=False
+    )
     bank_name = models.CharField(_("bank"), max_length=100)
     account_holder = models.CharField(_("account holder"), max_length=50)
     account_number = models.CharField(_("account number"), max_length=30)
