@@ -15,7 +15,7 @@ import datetime
 import hashlib
 import io
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
@@ -92,12 +92,9 @@ class BankRow:
             text += f"~{last.year:04d}-{last.month:02d}"
         return text
 
-    def memo_for(self, period_text: str) -> str:
-        return f"{period_text} {SCHEME_MEMO.get(self.scheme_kind, '')}".strip()
-
     @property
     def memo(self) -> str:
-        return self.memo_for(self.period_text)
+        return f"{self.period_text} {SCHEME_MEMO.get(self.scheme_kind, '')}".strip()
 
 
 def batch_row_lines(batch: Batch) -> QuerySet[PaymentLine]:
@@ -280,21 +277,23 @@ def layout_columns(layout: BankFileLayout) -> list[tuple[str, str]]:
     return pairs
 
 
+# Each field's cell (row, town name, xlsx): only the layout's fields are computed.
+_CELLS: dict[str, Callable[[BankRow, str, bool], object]] = {
+    "seq": lambda row, town, xlsx: row.seq,
+    "account_holder": lambda row, town, xlsx: row.account_holder,
+    "account_number": lambda row, town, xlsx: row.account_number,
+    # A number in a workbook (a bank's template sums it); text with two decimals in CSV.
+    "amount": lambda row, town, xlsx: row.amount if xlsx else f"{row.amount:.2f}",
+    "id_number": lambda row, town, xlsx: row.id_number,
+    "memo": lambda row, town, xlsx: row.memo,
+    "bank_name": lambda row, town, xlsx: row.bank_name,
+    "town": lambda row, town, xlsx: town,
+    "period": lambda row, town, xlsx: row.period_text,
+}
+
+
 def _row_values(row: BankRow, fields: list[str], town_name: str, *, xlsx: bool) -> list:
-    period_text = row.period_text
-    values = {
-        "seq": row.seq,
-        "account_holder": row.account_holder,
-        "account_number": row.account_number,
-        # A number in a workbook (a bank's template sums it); text with two decimals in CSV.
-        "amount": row.amount if xlsx else f"{row.amount:.2f}",
-        "id_number": row.id_number,
-        "memo": row.memo_for(period_text),
-        "bank_name": row.bank_name,
-        "town": town_name,
-        "period": period_text,
-    }
-    return [values[field] for field in fields]
+    return [_CELLS[field](row, town_name, xlsx) for field in fields]
 
 
 def _check_row(batch: Batch, row: BankRow) -> None:
