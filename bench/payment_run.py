@@ -30,9 +30,10 @@ Run by hand on PostgreSQL; it prints figures and asserts nothing about time:
 
 Each town's time is printed as the run goes. Options:
 
-- `--parallel N`: the run as the scheduler carries it out (payments.tasks.monthly_run): one
-  recorded run whose towns N processes share, as N Celery worker processes take its
-  payment_run_town tasks (their peak memory is the children's ru_maxrss);
+- `--parallel N` (default: one per CPU): the run as the scheduler carries it out
+  (payments.tasks.monthly_run): one recorded run whose towns N processes share, as N Celery
+  worker processes take its payment_run_town tasks (their peak memory is the children's
+  ru_maxrss); `--parallel 1`: payments.runs.payment_run in this process, town after town;
 - `--pg-set NAME=VALUE`: a PostgreSQL setting for the benchmark's connections;
 - `--auto-explain MS`: the plan, with actual rows, of every statement slower than MS.
 """
@@ -74,6 +75,19 @@ PAYMENT_TABLES = (
     "payments_bankfile",
     "payments_bankreturn",
 )
+
+
+def server_settings() -> str:
+    """The server settings the figures depend on (bench/README.md compares them)."""
+    from django.db import connection
+
+    names = ("server_version", "shared_buffers", "max_wal_size", "checkpoint_timeout")
+    with connection.cursor() as cursor:
+        values = []
+        for name in (*names, "wal_compression"):
+            cursor.execute(f"SHOW {name}")
+            values.append(f"{name} {cursor.fetchone()[0]}")
+    return ", ".join(values)
 
 
 def load() -> str:
@@ -779,9 +793,10 @@ def main() -> None:
     parser.add_argument(
         "--parallel",
         type=int,
-        default=1,
+        default=os.cpu_count() or 1,
         metavar="N",
-        help="the run's towns in N processes, as N Celery workers take the per-town tasks",
+        help="the run's towns in N processes, as N Celery worker processes take the per-town "
+        "tasks (default: one per CPU, Celery's default); 1: town after town in this process",
     )
     parser.add_argument(
         "--auto-explain",
@@ -819,7 +834,8 @@ def main() -> None:
     seed(grants=args.grants, naive_town=args.naive_town, naive_grants=args.naive_grants)
     town = Town.objects.get(slug=args.naive_town)
     users = Users()
-    print(f"\nperiod {period:%Y-%m}; {args.runs} runs; load average {load()}\n")
+    print(f"\nperiod {period:%Y-%m}; {args.runs} runs; load average {load()}")
+    print(f"PostgreSQL: {server_settings()}\n")
 
     passed = [f"--pg-set={setting}" for setting in args.pg_set]
     if args.auto_explain is not None:
