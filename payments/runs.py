@@ -311,7 +311,8 @@ def payment_run_town(
         row.new_lines += result.new_lines
         row.no_account += result.no_account
         row.save(update_fields=["towns_done", "new_lines", "no_account"])
-        last = row.towns_done >= row.towns_total and row.state == PaymentRun.State.RUNNING
+        # A run marked failed by a town that then succeeded on its task's retry completes too.
+        last = row.towns_done >= row.towns_total and row.state != PaymentRun.State.COMPLETE
     if last:
         result.finished = payment_run_finish(run)
     return result

@@ -765,7 +765,7 @@ def test_the_town_that_completes_a_fanned_out_run_records_its_result():
     )
 
 
-def test_a_town_that_fails_marks_a_fanned_out_run_failed(monkeypatch):
+def test_a_town_that_fails_marks_a_fanned_out_run_failed_until_its_retry(monkeypatch):
     run = runs.payment_run_start(period=MARCH)
     paying_grant()
 
@@ -778,6 +778,13 @@ def test_a_town_that_fails_marks_a_fanned_out_run_failed(monkeypatch):
     run.refresh_from_db()
     assert (run.state, run.towns_done) == ("failed", 0)
     assert "the next run completes the rest" in run.message
+
+    # The task's retry succeeds, and the other towns are done: the run completes after all.
+    monkeypatch.undo()
+    for each in runs.run_towns(run):
+        runs.payment_run_town(run=run, town=each)
+    run.refresh_from_db()
+    assert (run.state, run.towns_done, run.new_lines) == ("complete", run.towns_total, 1)
 
 
 def test_the_daily_disbursement_beat_runs_each_town(worker_chashan, supervisor_chashan):
