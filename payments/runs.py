@@ -356,10 +356,6 @@ def lock_town(*, kind: str, period: datetime.date, town: Town) -> None:
     so they share a lock. SQLite has one writer at a time and needs none."""
     if connection.vendor != "postgresql":
         return
-    # A town's statements each read tens of thousands of rows once: compiling them (JIT) cost
-    # more than it saved, up to a second per statement (bench/README.md).
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
     family = "monthly" if kind == Kind.MONTHLY else "temporary"
     digest = hashlib.blake2b(
         f"payments.run:{family}:{period.isoformat()}:{town.pk}".encode(), digest_size=8
@@ -369,10 +365,20 @@ def lock_town(*, kind: str, period: datetime.date, town: Town) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+def _no_jit() -> None:
+    """A town's statements each read tens of thousands of rows once: PostgreSQL's JIT
+    compilation of them cost more than it saved, up to a second per statement
+    (bench/README.md). For the rest of the transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
 def _run_town(*, run, town, period, kind, actor, today, now) -> TownResult:
     result = TownResult(town=town)
     with transaction.atomic():
         lock_town(kind=kind, period=period, town=town)
+        _no_jit()
         temporary = kind != Kind.MONTHLY
         reissued = TEMPORARY_REISSUED if temporary else MONTHLY_REISSUED
         business_date = today
