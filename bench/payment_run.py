@@ -616,7 +616,7 @@ def parallel_run(period: datetime.date, workers: int, passed: list[str]):
 
     from cases.models import Town
     from payments.models import PaymentRun
-    from payments.runs import RunResult, _summarise, payment_run_start, run_towns
+    from payments.runs import payment_run_start, run_result, run_towns
 
     run = payment_run_start(period=period)
     sizes = dict(Town.objects.annotate(n=Count("grants")).values_list("pk", "n"))
@@ -635,9 +635,7 @@ def parallel_run(period: datetime.date, workers: int, passed: list[str]):
     run.refresh_from_db()
     if run.state != PaymentRun.State.COMPLETE:
         raise SystemExit(f"run #{run.pk} is {run.state}: {run.message}")
-    result = RunResult(period=run.period, kind=run.kind, run=run, new_lines=run.new_lines)
-    _summarise(result, town=None)
-    return result
+    return run_result(run)
 
 
 def measure_once(period: datetime.date, users, number: int, parallel: int, passed) -> dict:

@@ -319,8 +319,18 @@ def payment_run_town(
 
 
 def payment_run_finish(run: PaymentRun) -> RunResult:
-    """Record a run as complete, with its message: what it wrote (the towns' counts, kept on
-    the run) and what the period holds now in its scope."""
+    """Record a run as complete, with its message (see run_result)."""
+    result = run_result(run)
+    PaymentRun.objects.filter(pk=run.pk).update(
+        state=PaymentRun.State.COMPLETE, finished_at=timezone.now(), message=result.message
+    )
+    run.refresh_from_db()
+    return result
+
+
+def run_result(run: PaymentRun) -> RunResult:
+    """What a run wrote (the towns' counts, kept on the run) and what the period holds now in
+    its scope: the period's batches of the run's kind and their live lines."""
     run.refresh_from_db()
     result = RunResult(
         period=run.period,
@@ -329,25 +339,16 @@ def payment_run_finish(run: PaymentRun) -> RunResult:
         new_lines=run.new_lines,
         no_account=run.no_account,
     )
-    _summarise(result, town=run.town)
-    PaymentRun.objects.filter(pk=run.pk).update(
-        state=PaymentRun.State.COMPLETE, finished_at=timezone.now(), message=result.message
-    )
-    run.refresh_from_db()
-    return result
-
-
-def _summarise(result: RunResult, *, town: Town | None) -> None:
-    """The period's batches of this kind and their live lines, in the run's scope."""
     batches = Batch.objects.filter(period=result.period, kind=result.kind)
-    if town is not None:
-        batches = batches.filter(town=town)
+    if run.town is not None:
+        batches = batches.filter(town=run.town)
     result.batches = batches.count()
     totals = PaymentLine.objects.filter(PaymentLine.LIVE, batch__in=batches).aggregate(
         lines=Count("id"), total=Sum("amount")
     )
     result.lines = totals["lines"]
     result.total_amount = to_fen(totals["total"] or ZERO)
+    return result
 
 
 def lock_town(*, kind: str, period: datetime.date, town: Town) -> None:
@@ -628,20 +629,22 @@ def _count_no_account(*, town, period, temporary: bool) -> int:
     """Grants due a payment for the period that got no line for want of a confirmed account.
     Such a grant has no line at all: a line needs a confirmed account, and a confirmed account
     is only ever superseded by another (payments.accounts)."""
-    accounts = PayeeAccount.objects.filter(grant=OuterRef("pk"), state=PayeeAccount.State.CONFIRMED)
-    # Probed, so that PostgreSQL checks the account (cheap, and there for nearly every grant)
-    # before the amount (two subqueries per grant) instead of joining the accounts first.
     return (
         _paying_grants(town=town, period=period, temporary=temporary)
-        .exclude(_ProbedExists(accounts))
+        .exclude(_has_confirmed_account(""))
         .filter(confirmed_amount__gt=0)
         .count()
     )
 
 
 def _has_confirmed_account(grant_path: str) -> Exists:
+    """Whether the grant (at `grant_path`, "" for a grant itself) has a confirmed account,
+    probed: PostgreSQL then checks it (cheap, and true for nearly every grant) before the
+    amount (two subqueries per grant) instead of joining every account first."""
     grant = OuterRef(f"{grant_path}_id" if grant_path else "pk")
-    return Exists(PayeeAccount.objects.filter(grant_id=grant, state=PayeeAccount.State.CONFIRMED))
+    return _ProbedExists(
+        PayeeAccount.objects.filter(grant_id=grant, state=PayeeAccount.State.CONFIRMED)
+    )
 
 
 # Back-pay and deductions: few rows, written from values the run has locked

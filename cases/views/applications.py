@@ -569,7 +569,9 @@ def application_page(request, pk, *, failed=None, status=200):
             continue
         step = STEPS[name]
         form = failed_form if name == failed_action else step.form(application)(prefix=name)
-        step_forms.append({"name": name, "step": step, "form": form, "open": name == failed_action})
+        step_forms.append(
+            {"name": name, "action": step, "form": form, "open": name == failed_action}
+        )
     summary = []
     if failed_form is not None:
         label = STEPS[failed_action].label
