@@ -38,4 +38,4 @@ RUN pip install --no-deps . \
 USER relief
 EXPOSE 8000
 
-CMD ["gunicorn", "relief.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]

@@ -57,7 +57,7 @@ from benchdb import ensure_database  # noqa: E402 (bench/ is the script's own fo
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/relief_bench_pay"
 os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relief.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 BENCH_REF = "paybench-"
 EXTRA_SHARE = 0.01  # of each kind of grant that pays nothing: suspended, ended, no account

@@ -38,7 +38,7 @@ from benchdb import ensure_database  # noqa: E402 (bench/ is the script's own fo
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/relief_bench"
 os.environ.setdefault("DATABASE_URL", DEFAULT_URL)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relief.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The test client talks to "testserver" over plain HTTP; DEBUG stays off (no query log).
 os.environ.setdefault("ALLOWED_HOSTS", "testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")

@@ -25,7 +25,7 @@ def skip_or_fail(reason: str):
 @pytest.fixture(autouse=True)
 def _celery_eager(request):
     """Tasks run eagerly in-process unless a test is marked redis_worker."""
-    from relief.celery import app
+    from config.celery import app
 
     eager = request.node.get_closest_marker("redis_worker") is None
     previous = app.conf.task_always_eager

@@ -20,7 +20,7 @@ from django.urls import reverse
 from cases import imports
 from cases.models import Household, HouseholdImport, Person
 from cases.tasks import import_households
-from relief.celery import app
+from config.celery import app
 from tests.conftest import skip_or_fail
 from tests.factories import make_id_number, town
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from relief.settings import env_bool, env_list
+from config.settings import env_bool, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Variables the settings read; each subprocess starts without them unless a test sets them.
@@ -46,7 +46,7 @@ def environment(tmp_path, **variables):
         if k not in SETTINGS_VARIABLES and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     env["RELIEF_VAR_DIR"] = str(tmp_path / "var")
-    env["DJANGO_SETTINGS_MODULE"] = "relief.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env.update(variables)
     return env
 

@@ -13,7 +13,7 @@ from cases.tasks import clocks_sweep_all
 from cases.workflow import decisions, services, steps
 from cases.workflow.clocks import due_date, paused_working_days
 from cases.workflow.sweep import clocks_sweep
-from relief.celery import app as celery_app
+from config.celery import app as celery_app
 from relief.models import CalendarDay
 from relief.workdays import add_working_days
 from tests.factories import DIBAO_DAYS, complete_household, dibao_application, scheme, town

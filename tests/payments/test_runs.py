@@ -800,7 +800,7 @@ def test_the_daily_disbursement_beat_runs_each_town(worker_chashan, supervisor_c
 
 
 def test_the_beat_schedule_names_the_payment_tasks(settings):
-    from relief.celery import app
+    from config.celery import app
 
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     beat = {"payments.monthly_run", "payments.disbursement_run_all", "payments.reassess_pending"}

@@ -14,7 +14,7 @@ urlpatterns = [
     path("payments/", include("payments.urls")),
     # The public notice board needs no login (DOMAIN.md §2, §7).
     path("public/notices/", public_views.notice_board, name="public-notices"),
-    path("api/v1/", include("relief.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

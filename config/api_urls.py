@@ -1,7 +1,7 @@
 from django.urls import include, path
 
-from .api import TokenObtainApi
-from .api_calendar import CalendarDayDetailApi, CalendarDayListApi, WorkdaysApi
+from relief.api import TokenObtainApi
+from relief.api_calendar import CalendarDayDetailApi, CalendarDayListApi, WorkdaysApi
 
 urlpatterns = [
     path("auth/token/", TokenObtainApi.as_view(), name="api-token"),
