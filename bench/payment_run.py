@@ -701,8 +701,8 @@ def naive_run(*, period: datetime.date, town) -> int:
     from django.db.models import Sum
     from django.utils import timezone
 
+    from cases.grants import confirmed_amount
     from cases.models import Grant, Scheme
-    from cases.workflow.schedules import confirmed_amount
     from payments.models import Batch, PayeeAccount, PaymentLine
 
     written = 0
@@ -819,7 +819,7 @@ def main() -> None:
     from django.utils import timezone
 
     from cases.models import Town
-    from cases.workflow.grants import add_months
+    from relief.dates import add_months
 
     if args.period:
         period = datetime.date.fromisoformat(f"{args.period}-01")

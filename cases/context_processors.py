@@ -1,8 +1,8 @@
 from functools import cache
 
 from . import permissions
+from .permissions import APPROVAL_ROLES, DASHBOARD_ROLES, MY_WORK_ROLES
 from .workflow.selectors import unread_count
-from .workflow_ui import APPROVAL_ROLES, DASHBOARD_ROLES, MY_WORK_ROLES
 
 
 def staff(request):

@@ -1,7 +1,14 @@
-"""What each role may do (DOMAIN.md §2). Which rows they may see is cases.selectors' job."""
+"""What each role may do (DOMAIN.md §2), in every form the apps need: the role sets, the checks
+services make (`require_role`, `require_second_person`), the page decorators and the API's
+permission classes. Which rows a user may see is cases.selectors' job, not this module's."""
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .models import Role
 
@@ -10,6 +17,13 @@ CITY_CASE_ROLES = {Role.CITY_SUPERVISOR, Role.FINANCE, Role.AUDITOR}
 CASE_READERS = TOWN_ROLES | CITY_CASE_ROLES
 REGISTRY_EDITORS = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR}
 ID_REVEALERS = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.AUDITOR}
+# Case workers of the town prepare; supervisors may prepare too, and then may not decide.
+PREPARER_ROLES = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR}
+DECIDER_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR}
+# Who is offered which work page (the navigation; the pages check the same sets).
+MY_WORK_ROLES = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.FINANCE}
+APPROVAL_ROLES = set(DECIDER_ROLES)
+DASHBOARD_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.AUDITOR}
 
 
 def role_of(user) -> str | None:
@@ -38,3 +52,70 @@ def can_configure(user) -> bool:
 def require(allowed: bool, message: str | None = None) -> None:
     if not allowed:
         raise PermissionDenied(message or _("Your role may not do this."))
+
+
+def require_role(actor, roles, message: str) -> None:
+    if role_of(actor) not in roles:
+        raise PermissionDenied(message)
+
+
+def require_second_person(actor, makers, message: str) -> None:
+    """Money changes need two people (DOMAIN.md §2, DESIGN.md "Invariants"): whoever made or
+    prepared a thing does not approve, confirm or decide it. `makers` is the id of who made it,
+    or the ids of everyone who took part; None (made by the system) leaves it to anyone."""
+    ids = {makers} if isinstance(makers, int) else set(makers or ())
+    if actor.pk in ids:
+        raise PermissionDenied(message)
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+def case_reader_required(view):
+    """Signed in, and a role that reads case data (DOMAIN.md §2). An administrator configures
+    the system and gets 403 on every case page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_view_cases(request.user):
+            raise PermissionDenied(_("Your role does not give access to case data."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def registry_editor_required(view):
+    """Signed in, and a role that edits the registry: finance officers and auditors read only."""
+
+    @case_reader_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not can_edit_registry(request.user):
+            raise PermissionDenied(_("Your role may read case data but not change it."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- the API ----------------------------------------------------------------------------------
+
+
+class CanViewCases(BasePermission):
+    """Case data is for the case roles of DOMAIN.md §2: an administrator configures the system
+    and reads no case data. Which rows a user sees is cases.selectors' job, not this class's."""
+
+    message = gettext_lazy("Your role may not see case data.")
+
+    def has_permission(self, request, view):
+        return can_view_cases(request.user)
+
+
+class CanEditRegistryOrReadOnly(BasePermission):
+    """Finance officers and auditors read the registry but change nothing in it. The services
+    check the same rule again; checking it here first answers 403 before any input is parsed."""
+
+    message = gettext_lazy("Your role may not change the registry.")
+
+    def has_permission(self, request, view):
+        return request.method in SAFE_METHODS or can_edit_registry(request.user)

@@ -9,9 +9,10 @@ from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import grants as schedules
 from . import imports
 from .models import Town
-from .workflow import schedules, sweep
+from .workflow import sweep
 
 logger = logging.getLogger(__name__)
 

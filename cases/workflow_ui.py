@@ -15,19 +15,14 @@ from relief.workdays import add_working_days, working_days_between
 from . import selectors
 from .models import Application, ApplicationEvent, Clock, Pause, PublicNotice, Role
 from .models.applications import OPEN_STATES
-from .permissions import role_of
+from .permissions import DECIDER_ROLES, PREPARER_ROLES, role_of
 from .workflow import selectors as workflow
-from .workflow.common import DECIDER_ROLES, PREPARER_ROLES
 from .workflow.decisions import DIBAO_REJECT_STATES, TEMPORARY_DECIDE_STATES
 from .workflow.steps import SUPPLEMENT_STATES
 from .workflow.sweep import due_soon_working_days
 
 State = Application.State
 
-# Who is offered which work page (the navigation; the pages check the same sets).
-MY_WORK_ROLES = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.FINANCE}
-APPROVAL_ROLES = set(DECIDER_ROLES)
-DASHBOARD_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.AUDITOR}
 
 # --- deadline marks -------------------------------------------------------------------------
 

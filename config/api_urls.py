@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from relief.api import TokenObtainApi
+from relief.api_auth import TokenObtainApi
 from relief.api_calendar import CalendarDayDetailApi, CalendarDayListApi, WorkdaysApi
 
 urlpatterns = [

@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy
 
 from cases import selectors as case_selectors
 from cases.models import Grant, Membership, Person
-from cases.workflow.common import DECIDER_ROLES, PREPARER_ROLES, require_role, require_text
+from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, require_role
+from relief.errors import require_text
 from relief.history import with_actor
 from relief.models import AuditEvent
 from relief.services import record

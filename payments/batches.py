@@ -26,8 +26,10 @@ from django.utils.translation import gettext_lazy
 
 from cases import selectors as case_selectors
 from cases.models import Application, Clock, Role
-from cases.workflow.common import DECIDER_ROLES, require_role, require_text, when
+from cases.permissions import DECIDER_ROLES, require_role
 from cases.workflow.decisions import application_disbursement_record
+from relief.dates import when
+from relief.errors import require_text
 from relief.history import with_actor
 from relief.models import AuditEvent
 from relief.services import record

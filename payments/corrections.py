@@ -35,10 +35,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import selectors
+from cases.grants.checks import locked_grant, require_month
 from cases.models import Grant, Role, ScheduleEntry
-from cases.workflow.common import DECIDER_ROLES, PREPARER_ROLES, require_role, require_text, when
-from cases.workflow.grants import first_of_month
-from cases.workflow.schedules.checks import locked_grant, require_month
+from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, require_role
+from relief.dates import first_of_month, month_key, parse_month_key, when
+from relief.errors import require_text
 from relief.history import with_actor
 from relief.models import AuditEvent
 from relief.money import ZERO, to_fen
@@ -109,8 +110,8 @@ def _reason(reassessment: Reassessment, entry: ScheduleEntry | None, what: str) 
     text = _("Reassessment #%(id)s of grant #%(grant)s, %(from)s to %(to)s: %(what)s.") % {
         "id": reassessment.pk,
         "grant": reassessment.grant_id,
-        "from": ledger.month_key(reassessment.from_month),
-        "to": ledger.month_key(reassessment.to_month),
+        "from": month_key(reassessment.from_month),
+        "to": month_key(reassessment.to_month),
         "what": what,
     }
     if entry is not None:
@@ -119,7 +120,7 @@ def _reason(reassessment: Reassessment, entry: ScheduleEntry | None, what: str) 
         ) % {
             "entry": entry.pk,
             "amount": entry.amount,
-            "month": ledger.month_key(entry.from_month),
+            "month": month_key(entry.from_month),
             "reason": entry.reason or entry.get_kind_display(),
         }
     return text
@@ -193,7 +194,7 @@ def reassess(
                     "The payment for %(month)s is still at the bank: reassess once its return "
                     "is imported."
                 )
-                % {"month": ledger.month_key(at_bank)}
+                % {"month": month_key(at_bank)}
             }
         )
     rows = ledger.grant_ledger(grant=grant, from_month=from_month, to_month=last_paid)
@@ -233,7 +234,7 @@ def reassess(
         order = model(
             grant=grant,
             reassessment=reassessment,
-            months={ledger.month_key(month): str(value) for month, value in months.items()},
+            months={month_key(month): str(value) for month, value in months.items()},
             amount=amount,
             reason=reason,
             state=model.State.PROPOSED,
@@ -311,22 +312,22 @@ def _order_months(grant: Grant, months, today: datetime.date) -> dict[str, str]:
         )
     result = {}
     for key, value in sorted(months.items()):
-        month = ledger.parse_month_key(str(key))
+        month = parse_month_key(str(key))
         if month < grant.starts_month or (grant.ends_month and month > grant.ends_month):
             raise ValidationError(
                 {
                     "months": _("%(month)s is outside the grant's months.")
-                    % {"month": ledger.month_key(month)}
+                    % {"month": month_key(month)}
                 }
             )
         if month > first_of_month(today):
             raise ValidationError(
                 {
                     "months": _("%(month)s is still to come: the payment run pays it.")
-                    % {"month": ledger.month_key(month)}
+                    % {"month": month_key(month)}
                 }
             )
-        result[ledger.month_key(month)] = str(amount_field(value, "months"))
+        result[month_key(month)] = str(amount_field(value, "months"))
     return result
 
 

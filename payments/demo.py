@@ -54,7 +54,7 @@ from cases.models import (
 )
 from cases.workflow import decisions
 from cases.workflow.common import event
-from cases.workflow.grants import add_months
+from relief.dates import add_months
 from relief.history import with_actor
 from relief.workdays import is_working_day
 

@@ -9,9 +9,7 @@ the service's own message naming the rule."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from cases.forms import DateInput, _with_blank
-from cases.forms_applications import _amount, _text
-from cases.forms_grants import MonthField
+from relief.forms import DateInput, MonthField, amount_field, text_field, with_blank
 
 from .models import Batch, PaymentRun, Recovery
 
@@ -24,7 +22,7 @@ class FilterForm(forms.Form):
 
 
 def _choice(label, choices, blank):
-    return forms.ChoiceField(label=label, required=False, choices=_with_blank(choices, blank))
+    return forms.ChoiceField(label=label, required=False, choices=with_blank(choices, blank))
 
 
 class BatchFilterForm(FilterForm):
@@ -35,7 +33,7 @@ class BatchFilterForm(FilterForm):
 
     def __init__(self, *args, towns=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["town"].choices = _with_blank(
+        self.fields["town"].choices = with_blank(
             [(town.code, town.name) for town in towns], _("All towns")
         )
 
@@ -45,7 +43,7 @@ class ActionForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = _text(_("Reasons"), rows=2, max_length=2000)
+    reason = text_field(_("Reasons"), rows=2, max_length=2000)
 
 
 class ReturnUploadForm(forms.Form):
@@ -71,9 +69,7 @@ class RunStartForm(forms.Form):
         self._towns = {town.code: town for town in towns}
         choices = [(town.code, town.name) for town in towns]
         # A town supervisor runs payments for one of their towns; only the city runs them all.
-        self.fields["town"].choices = (
-            _with_blank(choices, _("Every town")) if city_wide else choices
-        )
+        self.fields["town"].choices = with_blank(choices, _("Every town")) if city_wide else choices
 
     def clean_town(self):
         return self._towns.get(self.cleaned_data.get("town") or "")
@@ -90,7 +86,9 @@ class AccountProposeForm(forms.Form):
         help_text=_("8 to 30 digits, without spaces."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    reason = _text(_("Reason"), rows=2, max_length=2000, help_text=_("A first account, a change…"))
+    reason = text_field(
+        _("Reason"), rows=2, max_length=2000, help_text=_("A first account, a change…")
+    )
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -127,29 +125,29 @@ class RecoveryConfirmForm(forms.Form):
         required=False,
         choices=[("", _("As proposed")), ("yes", _("Yes")), ("no", _("No"))],
     )
-    note = _text(_("Note"), rows=2, max_length=500)
+    note = text_field(_("Note"), rows=2, max_length=500)
 
     def clean_fraud(self):
         return {"yes": True, "no": False}.get(self.cleaned_data.get("fraud") or "")
 
 
 class NoteForm(forms.Form):
-    note = _text(_("Note"), rows=2, max_length=500)
+    note = text_field(_("Note"), rows=2, max_length=500)
 
 
 class RefundForm(forms.Form):
-    amount = _amount(_("Amount received (yuan)"))
+    amount = amount_field(_("Amount received (yuan)"))
     amount.required = True
     received_on = forms.DateField(label=_("Received on"), required=False, widget=DateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
 
 class FineForm(forms.Form):
-    amount = _amount(_("Fine (yuan)"), help_text=_("As decided; never computed or deducted."))
+    amount = amount_field(_("Fine (yuan)"), help_text=_("As decided; never computed or deducted."))
     amount.required = True
     decided_on = forms.DateField(label=_("Decided on"), required=False, widget=DateInput())
     reference = forms.CharField(label=_("Decision reference"), required=False, max_length=100)
-    note = _text(_("Note"), rows=2, max_length=2000)
+    note = text_field(_("Note"), rows=2, max_length=2000)
 
 
 class LedgerRangeForm(FilterForm):

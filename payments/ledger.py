@@ -37,11 +37,10 @@ from django.db.models import DateField, Exists, OuterRef, Q, QuerySet, Sum, Valu
 from django.utils.translation import gettext as _
 
 from cases import selectors
+from cases.grants import with_confirmed_amount
 from cases.models import Grant, Household, Town
-from cases.permissions import role_of
-from cases.workflow.common import DECIDER_ROLES
-from cases.workflow.grants import add_months
-from cases.workflow.schedules import with_confirmed_amount
+from cases.permissions import DECIDER_ROLES, role_of
+from relief.dates import add_months, parse_month_key
 from relief.money import ZERO, to_fen
 
 from .models import BackPay, PaymentLine, Reassessment, Recovery
@@ -92,22 +91,6 @@ class TownMonthTotal:
 
 
 # Months
-
-
-def month_key(month: datetime.date) -> str:
-    return month.strftime("%Y-%m")
-
-
-def parse_month_key(key: str, field: str = "months") -> datetime.date:
-    """ "YYYY-MM" as the first day of that month (the key of an order's `months`)."""
-    try:
-        if len(key) != 7 or key[4] != "-":
-            raise ValueError(key)
-        return datetime.date(int(key[:4]), int(key[5:]), 1)
-    except (TypeError, ValueError):
-        raise ValidationError(
-            {field: _("“%(value)s” is not a month: write YYYY-MM.") % {"value": key}}
-        ) from None
 
 
 def months_between(from_month: datetime.date, to_month: datetime.date) -> list[datetime.date]:

@@ -56,9 +56,9 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from cases import selectors as case_selectors
+from cases.grants import with_confirmed_amount
 from cases.models import Grant, Role, Scheme, Town
 from cases.permissions import role_of
-from cases.workflow.schedules import with_confirmed_amount
 from relief.history import with_actor
 from relief.money import ZERO, to_fen
 

@@ -9,7 +9,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from cases.models import Town
-from cases.workflow.grants import add_months
+from relief.dates import add_months
 
 from . import corrections, runs
 from .models import PaymentRun

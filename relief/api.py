@@ -1,17 +1,19 @@
-"""API plumbing shared by every app: an exception handler that turns model validation errors
-into DRF's 400 shape, so that no request ends in a 500 for bad input, and the token endpoint."""
+"""The API kit every app builds on: the exception handler that turns a service's validation
+errors into DRF's 400 shape (no request ends in a 500 for bad input), the base endpoint with
+pagination and validated filters, and the strict input fields (unknown keys refused, IDs as
+text only, ids within a 64-bit column, months as YYYY-MM, money to the fen)."""
 
-from axes.handlers.proxy import AxesProxyHandler
-from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
+import re
+from collections.abc import Mapping
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
-from rest_framework.authtoken.models import Token
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,69 +32,135 @@ def exception_handler(exc, context):
     return drf_exception_handler(exc, context)
 
 
-class AccountLockedOut(exceptions.APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
-    default_detail = _(
-        "Too many failed logins: this account is locked for a while. Try again later, or ask an "
-        "administrator to unlock it."
-    )
-    default_code = "locked_out"
+class ResourceTagSchema(AutoSchema):
+    """Tags each operation with its resource: /api/v1/households/{id}/ is under "households"."""
+
+    def get_tags(self) -> list[str]:
+        parts = [part for part in self.path.split("/") if part]
+        return [parts[2]] if len(parts) > 2 and parts[:2] == ["api", "v1"] else super().get_tags()
 
 
-class TokenObtainApi(APIView):
-    """Exchange a username and password for an API token (DRF authtoken), then send
-    `Authorization: Token <key>` with every request.
+class Api(APIView):
+    # Base of every app's endpoints (a comment, not a docstring: docstrings become the
+    # endpoints' descriptions in the schema). Each app's base adds its permission classes.
+    schema = ResourceTagSchema()
+    permission_classes = [IsAuthenticated]
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
-    The password check goes through django-axes like the login page: failures count against
-    the account, and a locked account is refused (429) even with the right password."""
+    def paginated(self, queryset, serializer_class) -> Response:
+        """One page of `queryset` as {"count", "next", "previous", "results"}."""
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        serializer = serializer_class(page, many=True, context={"request": self.request})
+        return paginator.get_paginated_response(serializer.data)
 
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
-
-    class TokenObtainSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150)
-        password = serializers.CharField(
-            max_length=4096, trim_whitespace=False, style={"input_type": "password"}
-        )
-
-    class TokenSerializer(serializers.Serializer):
-        token = serializers.CharField()
-
-    @extend_schema(
-        operation_id="auth_token_create",
-        summary="Obtain an API token",
-        tags=["auth"],
-        auth=[],
-        request={
-            "application/json": TokenObtainSerializer,
-            "application/x-www-form-urlencoded": TokenObtainSerializer,
-            "multipart/form-data": TokenObtainSerializer,
-        },
-        responses={
-            200: TokenSerializer,
-            400: OpenApiResponse(description="Wrong username or password, or missing fields."),
-            429: OpenApiResponse(description="Too many failed logins: the account is locked."),
-        },
-    )
-    def post(self, request):
-        serializer = self.TokenObtainSerializer(data=request.data)
+    def filters(self, serializer_class) -> dict:
+        """Validated query parameters; a malformed filter is a 400 naming the parameter."""
+        serializer = serializer_class(data=self.request.query_params)
         serializer.is_valid(raise_exception=True)
-        username = serializer.validated_data["username"]
-        password = serializer.validated_data["password"]
-        if AxesProxyHandler.is_locked(request, {"username": username}):
-            raise AccountLockedOut()
-        # The DRF request goes to axes so that its flags stay on this request object and this
-        # view, not AxesMiddleware's HTML lockout page, answers.
-        user = authenticate(request=request, username=username, password=password)
-        if user is None:
-            if getattr(request, "axes_locked_out", False):
-                raise AccountLockedOut()  # this failure was the one that locked the account
-            raise exceptions.ValidationError(
-                {"non_field_errors": [_("Unable to log in with the given username and password.")]},
-                code="authorization",
-            )
-        token, _created = Token.objects.get_or_create(user=user)
-        # A token issued is a login: the audit event, last_login, and axes' reset of failures.
-        user_logged_in.send(sender=user.__class__, request=request, user=user)
-        return Response(self.TokenSerializer({"token": token.key}).data)
+        return {k: v for k, v in serializer.validated_data.items() if v not in (None, "")}
+
+
+# The largest id a 64-bit integer column holds: a larger number in a filter is a 400, not a
+# database overflow.
+MAX_ID = 2**63 - 1
+
+
+def id_filter(**kwargs) -> serializers.IntegerField:
+    """An optional query parameter holding a row id."""
+    return serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers and booleans. An ID number sent as a JSON number has
+    already lost its meaning (a leading zero, the X check character), so it is a type error."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object looked up only among the rows the requesting user may see (through a
+    cases.selectors `*_in_scope` function): another town's object gets the same "does not exist"
+    answer as one that does not exist at all."""
+
+    def __init__(self, *, scope, model, **kwargs):
+        self.scope = scope
+        # The queryset only tells the schema generator the model; lookups use get_queryset.
+        kwargs["queryset"] = model.objects.none()
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.scope(self.context["request"].user)
+
+
+class ReasonField(serializers.CharField):
+    """Why a change is made; it goes into the history row with the actor."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 500)
+        kwargs.setdefault("help_text", _("Why the change is made; kept in the history."))
+        super().__init__(**kwargs)
+
+
+class InputSerializer(serializers.Serializer):
+    """Base of request bodies: a field the endpoint does not know is an error, not silently
+    dropped (a PATCH of `town` or a typo such as `village_id` must not look like success)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(str(key) for key in data if key not in self.fields)
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("This field is not accepted here.")] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class OptionalBooleanField(serializers.BooleanField):
+    """A boolean that is left out when it is not sent, in form data as in JSON (DRF's
+    BooleanField reads a missing form field as an unticked checkbox, i.e. False)."""
+
+    default_empty_html = serializers.empty
+
+
+def named_choice_field(choices_class, component_name: str):
+    """A ChoiceField class whose enum has its own schema component. Asset.Kind and
+    Document.Kind are both called `kind`; without their own names drf-spectacular would call
+    them KindXXXEnum."""
+
+    description = "\n".join(f"* `{value}` - {label}" for value, label in choices_class.choices)
+
+    @extend_schema_field(
+        {"type": "string", "enum": list(choices_class.values), "description": description},
+        component_name=component_name,
+    )
+    class NamedChoiceField(serializers.ChoiceField):
+        def __init__(self, **kwargs):
+            super().__init__(choices=choices_class.choices, **kwargs)
+
+    NamedChoiceField.__name__ = NamedChoiceField.__qualname__ = f"{component_name}Field"
+    return NamedChoiceField
+
+
+def money_field(**kwargs) -> serializers.DecimalField:
+    """Yuan to the fen, as a string in JSON ("900.01")."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
+
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2024-03"})
+class MonthField(serializers.DateField):
+    """A month as "YYYY-MM", read as the date of its first day (and written as that date)."""
+
+    default_error_messages = {"month": _("Give the month as YYYY-MM, e.g. 2024-03.")}
+
+    def to_internal_value(self, value):
+        text = value.strip() if isinstance(value, str) else ""
+        if not re.match(MONTH_PATTERN, text):
+            self.fail("month")
+        return super().to_internal_value(f"{text}-01")

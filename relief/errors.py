@@ -23,3 +23,30 @@ def _flatten(detail, prefix=""):
             prefix or "non_field_errors",
             [str(m) for m in (detail if isinstance(detail, list) else [detail])],
         )
+
+
+def require_text(value: str, field: str, message: str) -> str:
+    """`value` stripped; empty is an error on `field` (a reason, a finding, a note the rule
+    asks for)."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError({field: message})
+    return value
+
+
+def state_error(instance, action: str, message: str, *, lower: bool = True) -> ValidationError:
+    """The one refusal of a step that the object's state does not allow, under the key `state`.
+    `message` is the object's own sentence, e.g. "Cannot %(action)s: the batch is %(state)s
+    (%(code)s).", filled with the action, the state's label (lower case unless `lower` is off)
+    and its code."""
+    label = instance.get_state_display()
+    return ValidationError(
+        {
+            "state": message
+            % {
+                "action": action,
+                "state": label.lower() if lower else label,
+                "code": instance.state,
+            }
+        }
+    )

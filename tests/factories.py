@@ -307,7 +307,7 @@ def approved_grant(
     from django.utils import timezone
 
     from cases.models import Grant, ScheduleEntry
-    from cases.workflow.grants import add_months
+    from relief.dates import add_months
 
     household = household or complete_household(town_slug, income=income)
     preparer, approver = UserFactory(), UserFactory()

@@ -11,10 +11,12 @@ three, in that order: scope, role, state).
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
+from relief.api import InputSerializer, ReasonField, StrictCharField, money_field
+
 from ..workflow import decisions, services, steps
 from ..workflow import selectors as workflow
-from .applications import ApplicationSerializer, WorkflowApi, application_response, money_field
-from .common import InputSerializer, ReasonField, StrictCharField
+from .applications import ApplicationSerializer, application_response
+from .base import WorkflowApi
 
 
 class ApplicationActionApi(WorkflowApi):

@@ -8,24 +8,24 @@ application's clocks and step log, the user's work and approval queue. The steps
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from .. import selectors
-from ..models import Application, ApplicationEvent, Clock, Household, Person, Role, Scheme
-from ..workflow import selectors as workflow
-from ..workflow import services
-from .common import (
-    CanViewCases,
-    CaseApi,
+from relief.api import (
     InputSerializer,
     OptionalBooleanField,
     ReasonField,
     ScopedPrimaryKeyRelatedField,
     StrictCharField,
     id_filter,
+    money_field,
     named_choice_field,
 )
+
+from .. import selectors
+from ..models import Application, ApplicationEvent, Clock, Household, Person, Role, Scheme
+from ..workflow import selectors as workflow
+from ..workflow import services
+from .base import WorkflowApi
 
 StateField = named_choice_field(Application.State, "ApplicationStateEnum")
 ProcedureField = named_choice_field(Application.Procedure, "ApplicationProcedureEnum")
@@ -34,16 +34,6 @@ DecisionField = named_choice_field(Application.Decision, "DecisionEnum")
 ClockKindField = named_choice_field(Clock.Kind, "ClockKindEnum")
 RoleField = named_choice_field(Role, "RoleEnum")
 EventKindField = named_choice_field(ApplicationEvent.Kind, "ApplicationEventKindEnum")
-
-
-def money_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
-
-
-class WorkflowApi(CaseApi):
-    # Every case role reaches these endpoints (finance records disbursements, everyone reads
-    # their inbox); what each role may do is checked by the cases.workflow services.
-    permission_classes = [IsAuthenticated, CanViewCases]
 
 
 class PublicNoticeSerializer(serializers.Serializer):

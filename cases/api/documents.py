@@ -12,15 +12,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
+from relief.api import InputSerializer, ScopedPrimaryKeyRelatedField, id_filter, named_choice_field
+
 from .. import selectors, services
 from ..models import Document, Household, Person
-from .common import (
-    CaseApi,
-    InputSerializer,
-    ScopedPrimaryKeyRelatedField,
-    id_filter,
-    named_choice_field,
-)
+from .base import CaseApi
 
 DocumentKindField = named_choice_field(Document.Kind, "DocumentKindEnum")
 

@@ -10,11 +10,7 @@ from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from .. import selectors, services
-from ..models import Asset, Household, IncomeType, Person
-from ..models.evidence import Source
-from .common import (
-    CaseApi,
+from relief.api import (
     InputSerializer,
     OptionalBooleanField,
     ReasonField,
@@ -22,6 +18,11 @@ from .common import (
     id_filter,
     named_choice_field,
 )
+
+from .. import selectors, services
+from ..models import Asset, Household, IncomeType, Person
+from ..models.evidence import Source
+from .base import CaseApi
 
 AssetKindField = named_choice_field(Asset.Kind, "AssetKindEnum")
 

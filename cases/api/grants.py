@@ -5,11 +5,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from relief.api import id_filter, money_field, named_choice_field
+
 from .. import selectors
 from ..models import Grant, ScheduleEntry
 from ..workflow import selectors as workflow
-from .applications import WorkflowApi, money_field
-from .common import id_filter, named_choice_field
+from .base import WorkflowApi
 
 GrantStateField = named_choice_field(Grant.State, "GrantStateEnum")
 ScheduleStateField = named_choice_field(ScheduleEntry.State, "ScheduleEntryStateEnum")

@@ -4,10 +4,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from .. import selectors, services
-from ..models import Household, Membership, Person, Town, Village
-from .common import (
-    CaseApi,
+from relief.api import (
     InputSerializer,
     OptionalBooleanField,
     ReasonField,
@@ -15,6 +12,10 @@ from .common import (
     StrictCharField,
     id_filter,
 )
+
+from .. import selectors, services
+from ..models import Household, Membership, Person, Town, Village
+from .base import CaseApi
 
 
 class MemberListSerializer(serializers.ListSerializer):

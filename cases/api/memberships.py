@@ -4,9 +4,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from relief.api import InputSerializer, ReasonField, ScopedPrimaryKeyRelatedField, id_filter
+
 from .. import selectors, services
 from ..models import Household, Membership
-from .common import CaseApi, InputSerializer, ReasonField, ScopedPrimaryKeyRelatedField, id_filter
+from .base import CaseApi
 from .households import MemberInputSerializer, member_input
 
 

@@ -5,12 +5,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from .. import selectors
+from relief.api import named_choice_field
+
+from .. import inbox, selectors
 from ..models import Notification
-from ..workflow import inbox
 from ..workflow import selectors as workflow
-from .applications import ClockKindField, RoleField, WorkflowApi
-from .common import named_choice_field
+from .applications import ClockKindField, RoleField
+from .base import WorkflowApi
 
 NotificationKindField = named_choice_field(Notification.Kind, "NotificationKindEnum")
 

@@ -6,16 +6,12 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from relief.api import InputSerializer, OptionalBooleanField, ReasonField, StrictCharField
+
 from .. import selectors, services
 from ..models import Person
-from .common import (
-    CanViewCases,
-    CaseApi,
-    InputSerializer,
-    OptionalBooleanField,
-    ReasonField,
-    StrictCharField,
-)
+from ..permissions import CanViewCases
+from .base import CaseApi
 
 
 class PersonSerializer(serializers.Serializer):

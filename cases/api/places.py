@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 
 from .. import selectors
 from ..models import Town
-from .common import CaseApi
+from .base import CaseApi
 
 
 class TownSerializer(serializers.Serializer):

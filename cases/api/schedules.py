@@ -19,11 +19,19 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from relief.api import (
+    InputSerializer,
+    ReasonField,
+    StrictCharField,
+    id_filter,
+    money_field,
+    named_choice_field,
+)
+
+from .. import grants as schedules
 from .. import selectors
 from ..models import Grant, ScheduleConfirmation, ScheduleEntry, Scheme, Town
-from ..workflow import schedules
-from .applications import WorkflowApi, money_field
-from .common import InputSerializer, ReasonField, StrictCharField, id_filter, named_choice_field
+from .base import WorkflowApi
 from .grants import GrantStateField, ScheduleStateField
 
 NOTHING_TO_PROPOSE = _(

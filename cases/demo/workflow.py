@@ -26,10 +26,11 @@ from django.utils import timezone
 
 from relief.workdays import is_working_day
 
+from .. import grants as schedules
 from .. import services as registry
 from ..idnumbers import check_character
 from ..models import Application, Household, IncomeType, Person, Scheme, Town
-from ..workflow import decisions, schedules, services, steps, sweep
+from ..workflow import decisions, services, steps, sweep
 from .households import AREA_CODE, CHANGE_REASON
 
 REF_PREFIX = "case-demo-"

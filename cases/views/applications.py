@@ -7,10 +7,6 @@ The services are the authority: a step they refuse (wrong state, wrong role, the
 deciding, an incomplete file) shows their message on the application's page, with 400 or 403.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import (
     ObjectDoesNotExist,
@@ -26,9 +22,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relief.views import (
+    Action,
+    action_forms,
+    error_summary,
+    failed_summary,
+    querystring_without_page,
+    run_action,
+    submit_form,
+)
+
 from .. import selectors, workflow_ui
 from ..calculation import temporary_band
-from ..forms_applications import (
+from ..forms.applications import (
     AcceptForm,
     ApplicationCreateForm,
     ApplicationEditForm,
@@ -44,16 +50,9 @@ from ..forms_applications import (
     TemporaryApproveForm,
 )
 from ..models import Application, Clock, Membership, Scheme
+from ..permissions import case_reader_required, registry_editor_required
 from ..workflow import decisions, services, steps
 from ..workflow import selectors as workflow
-from .common import (
-    case_reader_required,
-    error_summary,
-    querystring_without_page,
-    registry_editor_required,
-    run_service,
-    submit_form,
-)
 
 PAGE_SIZE = 50
 
@@ -258,19 +257,6 @@ def application_edit(request, pk):
 # --- steps ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
-    label: str
-    form: Callable[[Application], type[forms.Form]]
-    run: Callable[..., object]
-    success: str
-    style: str = ""  # "primary" or "danger": how the button looks
-
-
-def _fixed(form_class):
-    return lambda application: form_class
-
-
 def _approve_form(application):
     return TemporaryApproveForm if application.scheme.is_temporary else ApproveForm
 
@@ -288,54 +274,54 @@ def _decide(approve: bool):
     return run
 
 
-STEPS: dict[str, Step] = {
-    "submit": Step(
+STEPS: dict[str, Action] = {
+    "submit": Action(
         gettext_lazy("Submit"),
-        _fixed(EmptyForm),
+        EmptyForm,
         lambda actor, application, data: services.application_submit(
             actor=actor, application=application
         ),
         gettext_lazy("Submitted: the file is complete and waits for acceptance."),
         "primary",
     ),
-    "accept": Step(
+    "accept": Action(
         gettext_lazy("Accept (受理)"),
-        _fixed(AcceptForm),
+        AcceptForm,
         lambda actor, application, data: services.application_accept(
             actor=actor, application=application, received_on=data["received_on"]
         ),
         gettext_lazy("Accepted: the clocks have started."),
         "primary",
     ),
-    "request_supplement": Step(
+    "request_supplement": Action(
         gettext_lazy("Request supplementary documents"),
-        _fixed(SupplementRequestForm),
+        SupplementRequestForm,
         lambda actor, application, data: steps.application_supplement_request(
             actor=actor, application=application, items=data["items"]
         ),
         gettext_lazy("Supplementary documents requested: the clocks are paused."),
     ),
-    "supplement_received": Step(
+    "supplement_received": Action(
         gettext_lazy("Supplementary documents received"),
-        _fixed(NoteForm),
+        NoteForm,
         lambda actor, application, data: steps.application_supplement_receive(
             actor=actor, application=application, note=data["note"] or ""
         ),
         gettext_lazy("Supplementary documents received: the clocks run again."),
         "primary",
     ),
-    "home_visit": Step(
+    "home_visit": Action(
         gettext_lazy("Record home visit"),
-        _fixed(HomeVisitForm),
+        HomeVisitForm,
         lambda actor, application, data: steps.application_home_visit_record(
             actor=actor, application=application, findings=data["findings"]
         ),
         gettext_lazy("Home visit recorded."),
         "primary",
     ),
-    "opinion": Step(
+    "opinion": Action(
         gettext_lazy("Give the town opinion"),
-        _fixed(OpinionForm),
+        OpinionForm,
         lambda actor, application, data: steps.application_opinion_give(
             actor=actor,
             application=application,
@@ -345,43 +331,43 @@ STEPS: dict[str, Step] = {
         gettext_lazy("Town opinion recorded."),
         "primary",
     ),
-    "start_notice": Step(
+    "start_notice": Action(
         gettext_lazy("Start public notice"),
-        _fixed(EmptyForm),
+        EmptyForm,
         lambda actor, application, data: steps.application_notice_start(
             actor=actor, application=application
         ),
         gettext_lazy("Public notice started."),
         "primary",
     ),
-    "objection": Step(
+    "objection": Action(
         gettext_lazy("Record objection"),
-        _fixed(ObjectionForm),
+        ObjectionForm,
         lambda actor, application, data: steps.application_objection_record(
             actor=actor, application=application, objection=data["objection"]
         ),
         gettext_lazy("Objection recorded: re-investigate with a new home visit."),
     ),
-    "end_notice": Step(
+    "end_notice": Action(
         gettext_lazy("End public notice"),
-        _fixed(EmptyForm),
+        EmptyForm,
         lambda actor, application, data: steps.application_notice_end(
             actor=actor, application=application
         ),
         gettext_lazy("Public notice ended: the decision clock has started."),
         "primary",
     ),
-    "extend": Step(
+    "extend": Action(
         gettext_lazy("Approve extension"),
-        _fixed(ReasonForm),
+        ReasonForm,
         lambda actor, application, data: decisions.application_extend(
             actor=actor, application=application, reason=data["reason"]
         ),
         gettext_lazy("Extension approved."),
     ),
-    "emergency_approve": Step(
+    "emergency_approve": Action(
         gettext_lazy("Approve and pay first (emergency)"),
-        _fixed(TemporaryApproveForm),
+        TemporaryApproveForm,
         lambda actor, application, data: decisions.application_emergency_approve(
             actor=actor,
             application=application,
@@ -391,41 +377,41 @@ STEPS: dict[str, Step] = {
         gettext_lazy("Approved under the emergency procedure: complete the file afterwards."),
         "primary",
     ),
-    "approve": Step(
+    "approve": Action(
         gettext_lazy("Approve"),
         _approve_form,
         _decide(True),
         gettext_lazy("Approved: the grant was created."),
         "primary",
     ),
-    "reject": Step(
+    "reject": Action(
         gettext_lazy("Reject"),
-        _fixed(RejectForm),
+        RejectForm,
         _decide(False),
         gettext_lazy("Rejected."),
         "danger",
     ),
-    "complete_file": Step(
+    "complete_file": Action(
         gettext_lazy("Complete the file"),
-        _fixed(EmptyForm),
+        EmptyForm,
         lambda actor, application, data: services.application_file_complete(
             actor=actor, application=application
         ),
         gettext_lazy("The file is complete."),
         "primary",
     ),
-    "disburse": Step(
+    "disburse": Action(
         gettext_lazy("Record disbursement"),
-        _fixed(NoteForm),
+        NoteForm,
         lambda actor, application, data: decisions.application_disbursement_record(
             actor=actor, application=application, note=data["note"] or ""
         ),
         gettext_lazy("Disbursement recorded."),
         "primary",
     ),
-    "withdraw": Step(
+    "withdraw": Action(
         gettext_lazy("Withdraw"),
-        _fixed(ReasonForm),
+        ReasonForm,
         lambda actor, application, data: services.application_withdraw(
             actor=actor, application=application, reason=data["reason"]
         ),
@@ -442,15 +428,11 @@ def application_step(request, pk, action):
     refusal shows the page again with the service's message (400, or 403 for the wrong role
     or the preparer deciding)."""
     application = workflow.application_get(user=request.user, pk=pk)
-    step = STEPS.get(action)
-    if step is None:
+    if action not in STEPS:
         raise Http404
-    form = step.form(application)(request.POST, prefix=action)
-    ok, _result, status = run_service(
-        form, lambda data: step.run(request.user, application, data), labels=ERROR_LABELS
-    )
+    ok, result, form, status = run_action(request, STEPS, action, application, ERROR_LABELS)
     if ok:
-        messages.success(request, step.success)
+        messages.success(request, STEPS[action].message(result, form.cleaned_data))
         return redirect("cases:application-detail", pk=application.pk)
     return application_page(request, application.pk, failed=(action, form), status=status)
 
@@ -563,19 +545,9 @@ def application_page(request, pk, *, failed=None, status=200):
     context = application_context(request, pk)
     application = context["application"]
     failed_action, failed_form = failed or (None, None)
-    step_forms = []
-    for name in context["actions"]:
-        if name == "edit":
-            continue
-        step = STEPS[name]
-        form = failed_form if name == failed_action else step.form(application)(prefix=name)
-        step_forms.append(
-            {"name": name, "action": step, "form": form, "open": name == failed_action}
-        )
-    summary = []
-    if failed_form is not None:
-        label = STEPS[failed_action].label
-        summary = [f"{label} — {line}" for line in error_summary(failed_form)]
+    names = [name for name in context["actions"] if name != "edit"]
+    step_forms = action_forms(STEPS, names, failed, target=application)
+    summary = failed_summary(STEPS, failed)
     context.update(
         {
             "step_forms": step_forms,

@@ -6,9 +6,17 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from relief.views import submit_form
+
 from .. import selectors, services
-from ..forms import AssetForm, AuthorisationForm, DocumentForm, EvidenceEndForm, IncomeLineForm
-from .common import case_reader_required, registry_editor_required, submit_form
+from ..forms.registry import (
+    AssetForm,
+    AuthorisationForm,
+    DocumentForm,
+    EvidenceEndForm,
+    IncomeLineForm,
+)
+from ..permissions import case_reader_required, registry_editor_required
 from .households import render_form
 
 EVIDENCE_FIELDS = ("person", "valid_from", "valid_to", "source", "note")

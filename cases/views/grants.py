@@ -9,11 +9,8 @@ grant does not pay, confirming what one proposed) shows their message on the pag
 403, never a 500. Which buttons are offered is a courtesy that mirrors the services' checks."""
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -25,8 +22,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relief.dates import first_of_month
+from relief.views import (
+    Action,
+    action_forms,
+    error_summary,
+    querystring_without_page,
+    run_action,
+)
+from relief.views import run_service as common_run_service
+
+from .. import grants as schedules
 from .. import selectors
-from ..forms_grants import (
+from ..forms.grants import (
     ConfirmForm,
     GradualExitForm,
     GrantFilterForm,
@@ -39,14 +47,9 @@ from ..forms_grants import (
     TerminateForm,
 )
 from ..models import Grant, Membership, Role, ScheduleConfirmation, ScheduleEntry, Scheme
-from ..permissions import role_of
-from ..workflow import schedules
+from ..permissions import DECIDER_ROLES, PREPARER_ROLES, case_reader_required, role_of
 from ..workflow import selectors as workflow
-from ..workflow.common import DECIDER_ROLES, PREPARER_ROLES
-from ..workflow.grants import first_of_month
 from .applications import head_name, with_heads
-from .common import case_reader_required, error_summary, querystring_without_page
-from .common import run_service as common_run_service
 
 PAGE_SIZE = 50
 GrantState = Grant.State
@@ -134,15 +137,6 @@ def grant_list(request):
 
 
 # --- actions on a grant ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Action:
-    label: str
-    form: type[forms.Form]
-    run: Callable[..., object]  # (actor, grant, cleaned_data) -> the service's result
-    success: Callable[[object, dict], str]
-    style: str = ""  # "primary" or "danger": how the button looks
 
 
 def _month(data, name="from_month") -> str:
@@ -267,15 +261,13 @@ def grant_action(request, pk, action):
     """POST one action on a grant: one service call. Success goes back to the grant's page with
     a message; a refusal shows the page again with the service's message."""
     grant = _grant_get(request.user, pk)
-    spec = ACTIONS.get(action)
-    if spec is None:
+    if action not in ACTIONS:
         raise Http404
-    form = spec.form(request.POST, prefix=action)
-    ok, result, status = run_service(form, lambda data: spec.run(request.user, grant, data))
+    ok, result, form, status = run_action(request, ACTIONS, action, grant, KEY_LABELS)
     if ok:
         # A proposal equal to the amount in force records nothing: news, not a success.
         report = messages.info if action == "propose" and result is None else messages.success
-        report(request, spec.success(result, form.cleaned_data))
+        report(request, ACTIONS[action].message(result, form.cleaned_data))
         return redirect("cases:grant-detail", pk=grant.pk)
     return grant_page(request, grant.pk, failed=(action, form), status=status)
 
@@ -362,18 +354,6 @@ def grant_page(request, pk, *, failed=None, status=200):
                     {"action": action, "key": key, "form": form, "open": key == failed_key}
                 )
         rows.append(row)
-    action_forms = []
-    for name in available_actions(grant, user=user):
-        form = failed_form if name == failed_key else ACTIONS[name].form(prefix=name)
-        action_forms.append(
-            {"name": name, "action": ACTIONS[name], "form": form, "open": name == failed_key}
-        )
-    if failed_key in ACTIONS and failed_key not in {item["name"] for item in action_forms}:
-        # A refused action the page would not offer (a POST from a stale page): show its form
-        # with the service's message all the same.
-        action_forms.append(
-            {"name": failed_key, "action": ACTIONS[failed_key], "form": failed_form, "open": True}
-        )
     summary = []
     if failed_form is not None:
         summary = [f"{_label(failed_key)} — {line}" for line in error_summary(failed_form)]
@@ -403,7 +383,7 @@ def grant_page(request, pk, *, failed=None, status=200):
                 )
             ),
             "entries": rows,
-            "action_forms": action_forms,
+            "action_forms": action_forms(ACTIONS, available_actions(grant, user=user), failed),
             "summary": summary,
         },
         status=status,

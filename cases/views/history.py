@@ -26,7 +26,7 @@ from ..models import (
     Town,
     Village,
 )
-from .common import case_reader_required
+from ..permissions import case_reader_required
 
 PAGE_SIZE = 50
 # Rows read per kind of record, newest first: a household's whole history in practice, and a

@@ -15,17 +15,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from relief.views import apply_service_errors, error_summary, querystring_without_page, save_edit
+
 from .. import selectors, services
-from ..forms import HouseholdCreateForm, HouseholdEditForm, HouseholdFilterForm, MemberFormSet
-from ..models import Membership
-from .common import (
-    apply_service_errors,
-    case_reader_required,
-    error_summary,
-    querystring_without_page,
-    registry_editor_required,
-    save_edit,
+from ..forms.registry import (
+    HouseholdCreateForm,
+    HouseholdEditForm,
+    HouseholdFilterForm,
+    MemberFormSet,
 )
+from ..models import Membership
+from ..permissions import case_reader_required, registry_editor_required
 
 PAGE_SIZE = 25
 FILTER_KEYS = ("search", "town", "village", "status")

@@ -12,14 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from relief.views import apply_service_errors, error_summary
+
 from .. import imports, selectors
 from ..models import HouseholdImport, Town
-from .common import (
-    apply_service_errors,
-    case_reader_required,
-    error_summary,
-    registry_editor_required,
-)
+from ..permissions import case_reader_required, registry_editor_required
 
 TEMPLATE_NAME = "relief-household-import-template"
 TEMPLATE_TYPES = {

@@ -8,14 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from relief.views import save_edit, submit_form
+
 from .. import selectors, services
-from ..forms import MemberAddForm, MemberLeaveForm, PersonEditForm
-from .common import (
-    case_reader_required,
-    registry_editor_required,
-    save_edit,
-    submit_form,
-)
+from ..forms.registry import MemberAddForm, MemberLeaveForm, PersonEditForm
+from ..permissions import case_reader_required, registry_editor_required
 from .households import render_form
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from .. import workflow_ui
-from ..forms_applications import PublicNoticeFilterForm
+from ..forms.applications import PublicNoticeFilterForm
 from ..models import Town
 
 

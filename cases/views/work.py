@@ -10,14 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from .. import grants as schedules
+from .. import inbox as inbox_services
 from .. import selectors, workflow_ui
 from ..models import Role, ScheduleConfirmation, Village
-from ..permissions import role_of
-from ..workflow import inbox as inbox_services
-from ..workflow import schedules
+from ..permissions import APPROVAL_ROLES, DASHBOARD_ROLES, case_reader_required, role_of
 from ..workflow import selectors as workflow
 from .applications import head_name, with_heads
-from .common import case_reader_required
 
 PAGE_SIZE = 50
 
@@ -78,7 +77,7 @@ def approval_queue(request):
     then the amount schedule proposals waiting for their confirmation (not their own), and for
     the city supervisor the standard changes another city supervisor proposed."""
     role = role_of(request.user)
-    if role not in workflow_ui.APPROVAL_ROLES:
+    if role not in APPROVAL_ROLES:
         raise PermissionDenied(_("Only town and city supervisors decide applications."))
     today = timezone.localdate()
     page = Paginator(with_heads(workflow_ui.approval_queue(user=request.user)), PAGE_SIZE).get_page(
@@ -167,7 +166,7 @@ def dashboard(request):
     """Open applications, applications with an overdue clock, and breaches, by town: a table
     and a bar chart drawn by the server (no script). City supervisors and auditors see every
     town, town supervisors their own."""
-    if role_of(request.user) not in workflow_ui.DASHBOARD_ROLES:
+    if role_of(request.user) not in DASHBOARD_ROLES:
         raise PermissionDenied(_("The dashboard is for supervisors and auditors."))
     today = timezone.localdate()
     towns = list(workflow.dashboard_by_town(user=request.user, today=today).order_by("code"))

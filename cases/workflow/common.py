@@ -4,7 +4,6 @@ prepare and who may decide (DOMAIN.md §2); the step log."""
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relief.history import with_actor
@@ -12,19 +11,9 @@ from relief.history import with_actor
 from .. import selectors
 from ..calculation import CHECK_LABELS, calculate, scheme_rule
 from ..models import Application, ApplicationEvent, Pause, Role
-from ..permissions import role_of
-
-# Case workers of the town prepare; supervisors may prepare too, and then may not decide.
-PREPARER_ROLES = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR}
-DECIDER_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR}
+from ..permissions import PREPARER_ROLES, require_role
 
 State = Application.State
-
-
-def when(today: datetime.date | None, now: datetime.datetime | None):
-    """(today, now) from the arguments a service was given: tests pin time, callers do not."""
-    now = now or timezone.now()
-    return today or timezone.localdate(now), now
 
 
 def state_error(application: Application, action: str) -> ValidationError:
@@ -38,11 +27,6 @@ def state_error(application: Application, action: str) -> ValidationError:
             }
         }
     )
-
-
-def require_role(actor, roles, message: str) -> None:
-    if role_of(actor) not in roles:
-        raise PermissionDenied(message)
 
 
 def require_preparer_role(actor) -> None:
@@ -148,13 +132,6 @@ def require_not_preparer(actor, application: Application, what: str) -> None:
             )
             % {"what": what}
         )
-
-
-def require_text(value: str, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationError({field: message})
-    return value
 
 
 def is_dibao_like(application: Application) -> bool:

@@ -14,16 +14,19 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from relief.dates import when
+from relief.errors import require_text
 from relief.models import AuditEvent
 from relief.services import record
 
+from .. import inbox
 from ..calculation import check_proposed_amount, temporary_band
+from ..grants.create import grant_create, grant_starts_month
 from ..models import Application, ApplicationEvent, Clock, Extension, Notification, Role
 from ..models.applications import OPEN_STATES
-from ..permissions import role_of
-from . import clocks, inbox
+from ..permissions import DECIDER_ROLES, role_of
+from . import clocks
 from .common import (
-    DECIDER_ROLES,
     State,
     current_calculation,
     event,
@@ -31,13 +34,10 @@ from .common import (
     is_dibao_like,
     locked,
     require_not_preparer,
-    require_text,
     rule,
     save,
     state_error,
-    when,
 )
-from .grants import grant_create, grant_starts_month
 
 Kind = ApplicationEvent.Kind
 

@@ -34,8 +34,7 @@ from ..models import (
     Town,
 )
 from ..models.applications import OPEN_STATES
-from ..permissions import role_of
-from .common import DECIDER_ROLES
+from ..permissions import DECIDER_ROLES, role_of
 from .decisions import DIBAO_APPROVE_STATES, TEMPORARY_DECIDE_STATES
 from .sweep import due_soon_working_days
 

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from relief.dates import when
+from relief.errors import require_text
 from relief.workdays import first_working_day_on_or_after
 
 from .. import selectors
@@ -38,10 +40,8 @@ from .common import (
     locked,
     open_pause,
     require_preparer_role,
-    require_text,
     rule,
     save,
-    when,
 )
 from .completeness import missing_items
 

@@ -14,8 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from relief.dates import when
+from relief.errors import require_text
 from relief.history import with_actor
 
+from ..grants.create import grant_starts_month
 from ..models import (
     Application,
     ApplicationEvent,
@@ -36,12 +39,9 @@ from .common import (
     is_dibao_like,
     locked,
     open_pause,
-    require_text,
     rule,
     save,
-    when,
 )
-from .grants import grant_starts_month
 
 Kind = ApplicationEvent.Kind
 

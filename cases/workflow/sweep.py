@@ -33,10 +33,10 @@ from django.utils.translation import gettext as _
 
 from relief.workdays import add_working_days, working_days_between
 
+from ..inbox import Message, notify_many
 from ..models import Breach, Clock, Notification, Role, StaffProfile
 from ..permissions import TOWN_ROLES
 from .clocks import breach_for_stopped, breach_new, clocks_release_capped
-from .inbox import Message, notify_many
 
 
 def due_soon_working_days() -> int:

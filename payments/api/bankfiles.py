@@ -10,7 +10,9 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases.api.common import CanViewCases, CaseApi, InputSerializer, id_filter, named_choice_field
+from cases.api.base import CaseApi
+from cases.permissions import CanViewCases
+from relief.api import InputSerializer, id_filter, money_field, named_choice_field
 
 from .. import selectors
 from ..bankfiles import CONTENT_TYPES, bank_file_export
@@ -19,10 +21,6 @@ from ..returns import MAX_RETURN_BYTES, Outcome, ReturnResult, bank_return_impor
 
 BankFileFormatField = named_choice_field(BankFile.Format, "BankFileFormatEnum")
 ReturnOutcomeField = named_choice_field(Outcome, "BankReturnOutcomeEnum")
-
-
-def money_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class BankFileSerializer(serializers.Serializer):

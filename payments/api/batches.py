@@ -13,26 +13,25 @@ Scoped like every case read (payments.selectors): another town's batch, line, ru
 a 404; the wrong role, or approving one's own batch or account, a 403; the wrong state a 400.
 """
 
-import re
-
 from django.db.models import Count, Sum
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from cases import selectors as case_selectors
-from cases.api.applications import WorkflowApi, money_field
-from cases.api.common import (
+from cases.api.base import WorkflowApi
+from cases.models import Grant, Person, Town
+from relief.api import (
     InputSerializer,
+    MonthField,
     ReasonField,
     ScopedPrimaryKeyRelatedField,
     StrictCharField,
     id_filter,
+    money_field,
     named_choice_field,
 )
-from cases.models import Grant, Person, Town
 from relief.money import ZERO, to_fen
 
 from .. import accounts, batches, runs, selectors, tasks
@@ -49,23 +48,6 @@ AccountStateField = named_choice_field(PayeeAccount.State, "PayeeAccountStateEnu
 
 def username(source: str) -> serializers.CharField:
     return serializers.CharField(source=f"{source}.username", allow_null=True)
-
-
-@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2024-03"})
-class MonthField(serializers.DateField):
-    """A month as "YYYY-MM" (its first day as a date in the output)."""
-
-    default_error_messages = {"month": _("Give the month as YYYY-MM, e.g. 2024-03.")}
-
-    def to_internal_value(self, value):
-        text = value if isinstance(value, str) else ""
-        match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
-        if match is None:
-            self.fail("month")
-        try:
-            return super().to_internal_value(f"{match.group(1)}-{match.group(2)}-01")
-        except serializers.ValidationError:
-            self.fail("month")
 
 
 # Batches and lines

@@ -14,29 +14,30 @@ a 403; the wrong state or bad input a 400 naming the field.
 """
 
 import datetime
-import re
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from cases import selectors
-from cases.api.applications import WorkflowApi, money_field
-from cases.api.common import (
+from cases.api.base import WorkflowApi
+from cases.models import Grant
+from relief.api import (
     InputSerializer,
+    MonthField,
     OptionalBooleanField,
     ReasonField,
     ScopedPrimaryKeyRelatedField,
     id_filter,
+    money_field,
     named_choice_field,
 )
-from cases.models import Grant
-from cases.workflow.grants import add_months, first_of_month
+from relief.dates import add_months, first_of_month, month_key
 from relief.money import ZERO
 
 from .. import corrections, ledger
@@ -262,7 +263,7 @@ class ReassessmentListApi(CorrectionApi):
             result = {
                 "reassessed": False,
                 "reassessment": None,
-                "detail": str(NOTHING_TO_CORRECT % {"month": ledger.month_key(data["from_month"])}),
+                "detail": str(NOTHING_TO_CORRECT % {"month": month_key(data["from_month"])}),
             }
             return Response(ReassessResultSerializer(result).data)
         result = {
@@ -520,20 +521,6 @@ class BackPayRejectApi(CorrectionApi):
 
 
 # The ledger
-
-
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-@extend_schema_field({"type": "string", "pattern": MONTH_PATTERN, "example": "2024-03"})
-class MonthField(serializers.CharField):
-    """A month as YYYY-MM, read as the date of its first day."""
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if not re.match(MONTH_PATTERN, value):
-            raise serializers.ValidationError(_("Write the month as YYYY-MM."))
-        return ledger.parse_month_key(value, self.field_name)
 
 
 # "from" is a Python keyword, so the query parameters' serializer is built with type().

@@ -31,9 +31,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
+from cases.inbox import Message, notify_many
 from cases.models import Notification, Role, StaffProfile
 from cases.permissions import role_of
-from cases.workflow.inbox import Message, notify_many
 from relief.history import with_actor
 from relief.money import ZERO
 from relief.services import record

@@ -20,14 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import selectors as case_selectors
 from cases.models import Grant, Membership
-from cases.permissions import role_of
-from cases.views.common import case_reader_required
-from cases.workflow.common import DECIDER_ROLES, PREPARER_ROLES
+from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, case_reader_required, role_of
+from relief.views import Action, action_forms, failed_summary, run_action
 
 from .. import accounts, selectors
 from ..forms import AccountProposeForm, ActionForm, ReasonForm
 from ..models import PayeeAccount
-from .common import Action, action_forms, failed_summary, run_service
+from .labels import KEY_LABELS, run_service
 
 AccountState = PayeeAccount.State
 
@@ -170,13 +169,11 @@ def account_propose(request, grant_pk):
 def account_action(request, pk, action):
     """POST confirm or reject of a proposed account (a supervisor who did not propose it)."""
     account = selectors.account_get(user=request.user, pk=pk)
-    spec = ACTIONS.get(action)
-    if spec is None:
+    if action not in ACTIONS:
         raise Http404
-    form = spec.form(request.POST, prefix=action)
+    ok, result, form, status = run_action(request, ACTIONS, action, account, KEY_LABELS)
     form.account = account
-    ok, _result, status = run_service(form, lambda data: spec.run(request.user, account, data))
     if ok:
-        messages.success(request, spec.success)
+        messages.success(request, ACTIONS[action].message(result, form.cleaned_data))
         return _back_to_grant(account.grant_id)
     return accounts_page(request, account.grant_id, failed=(action, form), status=status)

@@ -20,17 +20,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import selectors as case_selectors
 from cases.models import Role
-from cases.permissions import role_of
-from cases.views.common import case_reader_required, querystring_without_page
-from cases.workflow.common import DECIDER_ROLES
+from cases.permissions import DECIDER_ROLES, case_reader_required, role_of
 from relief.money import ZERO, to_fen
+from relief.views import Action, action_forms, failed_summary, querystring_without_page, run_action
 
 from .. import batches, selectors
 from ..bankfiles import CONTENT_TYPES, EXPORTABLE_STATES, bank_file_export
 from ..forms import ActionForm, BatchFilterForm, ReasonForm, ReturnUploadForm
 from ..models import BankFile, Batch, PayeeAccount, PaymentLine, PaymentRun
 from ..returns import MAX_RETURN_BYTES, ReturnResult, bank_return_import
-from .common import PAGE_SIZE, Action, action_forms, failed_summary, run_service
+from .labels import KEY_LABELS, PAGE_SIZE, run_service
 
 State = Batch.State
 LineStatus = PaymentLine.Status
@@ -235,13 +234,11 @@ def batch_action(request, pk, action):
     """POST one transition of a batch: one service call. Success goes back to the batch's page
     with a message; a refusal shows the page again with the service's message."""
     batch = _batch_get(request.user, pk)
-    spec = ACTIONS.get(action)
-    if spec is None:
+    if action not in ACTIONS:
         raise Http404
-    form = spec.form(request.POST, prefix=action)
-    ok, _result, status = run_service(form, lambda data: spec.run(request.user, batch, data))
+    ok, result, form, status = run_action(request, ACTIONS, action, batch, KEY_LABELS)
     if ok:
-        messages.success(request, spec.success)
+        messages.success(request, ACTIONS[action].message(result, form.cleaned_data))
         return redirect("payments:batch-detail", pk=batch.pk)
     return batch_page(request, batch.pk, failed=(action, form), status=status)
 

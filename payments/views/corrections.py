@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from cases import selectors as case_selectors
 from cases.models import Role
-from cases.permissions import role_of
+from cases.permissions import DECIDER_ROLES, case_reader_required, role_of
 from cases.views.applications import head_name, with_heads
-from cases.views.common import case_reader_required, querystring_without_page
-from cases.workflow.common import DECIDER_ROLES
+from relief.dates import parse_month_key
+from relief.views import Action, action_forms, failed_summary, querystring_without_page, run_action
 
 from .. import corrections, ledger
 from ..forms import (
@@ -35,7 +35,7 @@ from ..forms import (
     RefundForm,
 )
 from ..models import BackPay, Recovery
-from .common import PAGE_SIZE, Action, action_forms, failed_summary, run_service
+from .labels import KEY_LABELS, PAGE_SIZE
 
 OrderState = Recovery.State
 
@@ -242,7 +242,7 @@ def order_page(request, kind: OrderKind, pk, *, failed=None, status=200):
     reassessment_months = []
     if order.reassessment_id is not None:
         reassessment_months = list(order.reassessment.months.all())
-    months = [(ledger.parse_month_key(key), amount) for key, amount in sorted(order.months.items())]
+    months = [(parse_month_key(key), amount) for key, amount in sorted(order.months.items())]
     return render(
         request,
         "payments/order_detail.html",
@@ -266,13 +266,11 @@ def order_page(request, kind: OrderKind, pk, *, failed=None, status=200):
 
 def order_action(request, kind: OrderKind, pk, action):
     order = case_selectors.get_in_scope(_orders(kind, request.user), pk=pk)
-    spec = kind.actions.get(action)
-    if spec is None:
+    if action not in kind.actions:
         raise Http404
-    form = spec.form(request.POST, prefix=action)
-    ok, _result, status = run_service(form, lambda data: spec.run(request.user, order, data))
+    ok, result, form, status = run_action(request, kind.actions, action, order, KEY_LABELS)
     if ok:
-        messages.success(request, spec.success)
+        messages.success(request, kind.actions[action].message(result, form.cleaned_data))
         return redirect(f"payments:{kind.name}-detail", pk=order.pk)
     return order_page(request, kind, order.pk, failed=(action, form), status=status)
 

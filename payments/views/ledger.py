@@ -16,11 +16,12 @@ from django.views.decorators.http import require_GET
 
 from cases import selectors as case_selectors
 from cases.models import Grant
-from cases.views.common import apply_service_errors, case_reader_required, error_summary
-from cases.workflow.grants import add_months, first_of_month
+from cases.permissions import case_reader_required
+from relief.dates import add_months, first_of_month
 from relief.models import AuditEvent
 from relief.money import ZERO
 from relief.services import record
+from relief.views import apply_service_errors, error_summary
 
 from .. import ledger
 from ..forms import LedgerRangeForm

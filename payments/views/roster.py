@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cases.views.common import case_reader_required
+from cases.permissions import case_reader_required
 from relief.money import ZERO
 
 from .. import selectors

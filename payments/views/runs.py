@@ -18,15 +18,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cases import selectors as case_selectors
 from cases.models import Role
-from cases.permissions import role_of
-from cases.views.common import case_reader_required, error_summary
-from cases.workflow.common import DECIDER_ROLES
+from cases.permissions import DECIDER_ROLES, case_reader_required, role_of
 from relief.money import ZERO, to_fen
+from relief.views import error_summary
 
 from .. import runs, selectors, tasks
 from ..forms import RunStartForm
 from ..models import PaymentRun
-from .common import PAGE_SIZE, run_service
+from .labels import PAGE_SIZE, run_service
 
 
 def _runs(user):

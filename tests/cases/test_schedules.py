@@ -9,6 +9,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from cases import grants as schedules
+from cases.grants import confirmed_amount
 from cases.models import (
     Grant,
     IncomeLine,
@@ -20,8 +22,6 @@ from cases.models import (
     ScheduleEntry,
     Standard,
 )
-from cases.workflow import schedules
-from cases.workflow.schedules import confirmed_amount
 from relief.models import AuditEvent
 from tests.factories import (
     approved_grant,

@@ -482,7 +482,7 @@ def test_demo_applications_have_real_clocks_pauses_and_a_breach(demo_cases):
 
 @pytest.mark.django_db
 def test_demo_approvals_have_grants_with_confirmed_schedules_and_a_waiting_proposal(demo_cases):
-    from cases.workflow.schedules import confirmed_amount
+    from cases.grants import confirmed_amount
 
     approved = application("approved")
     grant = approved.grant

@@ -13,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from cases import grants as schedules
+from cases.grants import confirmed_amount
 from cases.models import (
     Grant,
     GrantSuspension,
@@ -23,8 +25,6 @@ from cases.models import (
     ScheduleEntry,
     Standard,
 )
-from cases.workflow import schedules
-from cases.workflow.schedules import confirmed_amount
 from tests.factories import (
     approved_grant,
     complete_household,

@@ -13,8 +13,8 @@ from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
+from cases import grants as schedules
 from cases.models import Role, ScheduleEntry
-from cases.workflow import schedules
 from payments import corrections, ledger, tasks
 from payments import selectors as payment_selectors
 from payments.models import (

@@ -5,23 +5,11 @@ services' and come back as field-keyed errors that the views put onto these form
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
-from .models import Asset, Authorisation, Document, Household, IncomeType, Membership, Person
-from .models.evidence import Source
+from relief.forms import DateInput, with_blank
 
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-CHOOSE = _("— choose —")
-
-
-def _with_blank(choices, label=CHOOSE):
-    return [("", label), *choices]
+from .. import selectors
+from ..models import Asset, Authorisation, Document, Household, IncomeType, Membership, Person
+from ..models.evidence import Source
 
 
 def _reason_field():
@@ -62,15 +50,15 @@ class HouseholdFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=_with_blank(Household.Status.choices, _("Any status")),
+        choices=with_blank(Household.Status.choices, _("Any status")),
     )
 
     def __init__(self, *args, towns=(), villages=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["town"].choices = _with_blank(
+        self.fields["town"].choices = with_blank(
             [(t.code, t.name) for t in towns], _("All my towns")
         )
-        self.fields["village"].choices = _with_blank(
+        self.fields["village"].choices = with_blank(
             [(str(v.pk), str(v)) for v in villages], _("All villages and communities")
         )
 
@@ -147,7 +135,7 @@ class MemberForm(PersonFieldsMixin):
     )
     relation = forms.ChoiceField(
         label=_("Relation to the head"),
-        choices=_with_blank(Membership.Relation.choices),
+        choices=with_blank(Membership.Relation.choices),
         required=False,
     )
 
@@ -229,7 +217,7 @@ class MemberAddForm(PersonFieldsMixin):
     )
     name = forms.CharField(label=_("Name"), max_length=50)
     relation = forms.ChoiceField(
-        label=_("Relation to the head"), choices=_with_blank(Membership.Relation.choices)
+        label=_("Relation to the head"), choices=with_blank(Membership.Relation.choices)
     )
     joined_on = forms.DateField(label=_("Joined on"), widget=DateInput())
     reason = _reason_field()
@@ -240,7 +228,7 @@ class MemberAddForm(PersonFieldsMixin):
 class MemberLeaveForm(forms.Form):
     left_on = forms.DateField(label=_("Left on"), widget=DateInput())
     leave_reason = forms.ChoiceField(
-        label=_("Reason for leaving"), choices=_with_blank(Membership.LeaveReason.choices)
+        label=_("Reason for leaving"), choices=with_blank(Membership.LeaveReason.choices)
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
@@ -272,7 +260,7 @@ class IncomeLineForm(EvidenceFormMixin):
 
 
 class AssetForm(EvidenceFormMixin):
-    kind = forms.ChoiceField(label=_("Kind"), choices=_with_blank(Asset.Kind.choices))
+    kind = forms.ChoiceField(label=_("Kind"), choices=with_blank(Asset.Kind.choices))
     value = forms.DecimalField(
         label=_("Value (yuan)"), max_digits=14, decimal_places=2, required=False
     )

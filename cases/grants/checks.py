@@ -13,10 +13,10 @@ from simple_history.utils import bulk_update_with_history
 from relief.models import AuditEvent
 from relief.services import record
 
-from ... import selectors
-from ...calculation import calculate
-from ...models import Grant, Role, ScheduleEntry, StaffProfile
-from ..common import require_role
+from .. import selectors
+from ..calculation import calculate
+from ..models import Grant, Role, ScheduleEntry, StaffProfile
+from ..permissions import require_role
 
 Entry = ScheduleEntry
 GrantState = Grant.State

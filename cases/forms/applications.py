@@ -8,30 +8,9 @@ page shows the service's own message naming the rule."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .forms import DateInput, _with_blank
-from .models import Application, Person, Scheme
+from relief.forms import CHOOSE, DateInput, amount_field, text_field, with_blank
 
-
-def _text(label, *, rows=3, max_length=4000, help_text=""):
-    return forms.CharField(
-        label=label,
-        required=False,
-        max_length=max_length,
-        help_text=help_text,
-        widget=forms.Textarea(attrs={"rows": rows}),
-    )
-
-
-def _amount(label, help_text=""):
-    return forms.DecimalField(
-        label=label,
-        required=False,
-        max_digits=14,
-        decimal_places=2,
-        min_value=0,
-        help_text=help_text,
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
-    )
+from ..models import Application, Person, Scheme
 
 
 class ApplicationFieldsForm(forms.Form):
@@ -43,8 +22,8 @@ class ApplicationFieldsForm(forms.Form):
         initial=Application.Procedure.GENERAL,
         help_text=_("Temporary assistance only: the emergency procedure pays first."),
     )
-    proposed_amount = _amount(_("Proposed amount (yuan)"))
-    amount_basis = _text(
+    proposed_amount = amount_field(_("Proposed amount (yuan)"))
+    amount_basis = text_field(
         _("Basis of the amount"),
         max_length=2000,
         help_text=_("Temporary assistance: the hardship or the essential spending it answers."),
@@ -66,7 +45,7 @@ class ApplicationFieldsForm(forms.Form):
     no_income_declared = forms.BooleanField(
         label=_("The household declares it has no income"), required=False
     )
-    note = _text(_("Note"), rows=2, max_length=2000)
+    note = text_field(_("Note"), rows=2, max_length=2000)
 
     DRAFT_FIELDS = (
         "procedure",
@@ -103,7 +82,7 @@ class ApplicationFieldsForm(forms.Form):
 
 class ApplicationCreateForm(ApplicationFieldsForm):
     scheme = forms.ModelChoiceField(
-        label=_("Scheme"), queryset=Scheme.objects.order_by("code"), empty_label=_("— choose —")
+        label=_("Scheme"), queryset=Scheme.objects.order_by("code"), empty_label=CHOOSE
     )
 
     field_order = ["scheme", *ApplicationFieldsForm.DRAFT_FIELDS]
@@ -157,39 +136,37 @@ class AcceptForm(forms.Form):
 
 
 class SupplementRequestForm(forms.Form):
-    items = _text(_("Documents the applicant must supply"))
+    items = text_field(_("Documents the applicant must supply"))
 
 
 class NoteForm(forms.Form):
-    note = _text(_("Note"), rows=2, max_length=2000)
+    note = text_field(_("Note"), rows=2, max_length=2000)
 
 
 class HomeVisitForm(forms.Form):
-    findings = _text(_("Findings of the visit"), rows=4)
+    findings = text_field(_("Findings of the visit"), rows=4)
 
 
 class OpinionForm(forms.Form):
     recommend = forms.TypedChoiceField(
         label=_("Opinion"),
-        choices=_with_blank(
-            [("yes", _("Recommend")), ("no", _("Do not recommend"))], _("— choose —")
-        ),
+        choices=with_blank([("yes", _("Recommend")), ("no", _("Do not recommend"))], CHOOSE),
         coerce=lambda value: value == "yes",
         empty_value=None,
     )
-    note = _text(_("Note"), rows=2, max_length=2000)
+    note = text_field(_("Note"), rows=2, max_length=2000)
 
 
 class ObjectionForm(forms.Form):
-    objection = _text(_("Objection"), rows=3)
+    objection = text_field(_("Objection"), rows=3)
 
 
 class ReasonForm(forms.Form):
-    reason = _text(_("Reason"), rows=2, max_length=2000)
+    reason = text_field(_("Reason"), rows=2, max_length=2000)
 
 
 class ApproveForm(forms.Form):
-    reasons = _text(_("Reasons"), rows=2)
+    reasons = text_field(_("Reasons"), rows=2)
 
 
 class TemporaryApproveForm(ApproveForm):
@@ -198,7 +175,7 @@ class TemporaryApproveForm(ApproveForm):
 
 
 class RejectForm(forms.Form):
-    reasons = _text(_("Reasons for the rejection"), rows=3)
+    reasons = text_field(_("Reasons for the rejection"), rows=3)
 
 
 class PublicNoticeFilterForm(forms.Form):
@@ -206,7 +183,7 @@ class PublicNoticeFilterForm(forms.Form):
 
     def __init__(self, *args, towns=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["town"].choices = _with_blank(
+        self.fields["town"].choices = with_blank(
             [(town.code, town.name) for town in towns], _("All towns")
         )
 

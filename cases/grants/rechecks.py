@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
+from relief.dates import add_months, first_of_month, when
 from relief.history import with_actor
 
-from ...calculation import scheme_rule
-from ...models import Grant, Membership, Notification, Person, Role, Scheme
-from ..common import PREPARER_ROLES, when
-from ..grants import add_months, first_of_month
+from ..calculation import scheme_rule
 from ..inbox import Message, notify_many
+from ..models import Grant, Membership, Notification, Person, Role, Scheme
+from ..permissions import PREPARER_ROLES
 from .checks import (
     CHUNK_SIZE,
     PROPOSER_MESSAGE,

@@ -10,31 +10,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .forms import DateInput, _with_blank
-from .forms_applications import _text
-from .models import Grant, Scheme
+from relief.forms import CHOOSE, DateInput, MonthField, text_field, with_blank
 
-
-class MonthInput(forms.DateInput):
-    input_type = "month"
-
-    def __init__(self, attrs=None):
-        attrs = {"placeholder": "2024-07", **(attrs or {})}
-        super().__init__(attrs=attrs, format="%Y-%m")
-
-
-class MonthField(forms.DateField):
-    """A month typed as YYYY-MM (what <input type="month"> sends), or as the date of its first
-    day; the services take a month as the date of its first day (any other day is refused by
-    them, naming the rule)."""
-
-    widget = MonthInput
-    input_formats = ["%Y-%m", "%Y-%m-%d"]
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("help_text", _("A month, e.g. 2024-07."))
-        super().__init__(**kwargs)
+from ..models import Grant, Scheme
 
 
 class GrantFilterForm(forms.Form):
@@ -46,11 +24,11 @@ class GrantFilterForm(forms.Form):
 
     def __init__(self, *args, schemes=(), towns=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["state"].choices = _with_blank(Grant.State.choices, _("Any state"))
-        self.fields["scheme"].choices = _with_blank(
+        self.fields["state"].choices = with_blank(Grant.State.choices, _("Any state"))
+        self.fields["scheme"].choices = with_blank(
             [(scheme.code, str(scheme)) for scheme in schemes], _("Any scheme")
         )
-        self.fields["town"].choices = _with_blank(
+        self.fields["town"].choices = with_blank(
             [(town.code, town.name) for town in towns], _("All towns")
         )
 
@@ -63,26 +41,28 @@ class GrantFilterForm(forms.Form):
 
 class ProposeForm(forms.Form):
     from_month = MonthField(label=_("From month"))
-    reason = _text(_("Reason"), rows=2, max_length=2000, help_text=_("New evidence, a re-check, …"))
+    reason = text_field(
+        _("Reason"), rows=2, max_length=2000, help_text=_("New evidence, a re-check, …")
+    )
 
 
 class SuspendForm(forms.Form):
     from_month = MonthField(
         label=_("Suspended from month"), help_text=_("Empty: next month. E.g. 2024-07.")
     )
-    reason = _text(_("Reason"), rows=2, max_length=2000)
+    reason = text_field(_("Reason"), rows=2, max_length=2000)
 
 
 class ResumeForm(forms.Form):
     from_month = MonthField(
         label=_("Resumed from month"), help_text=_("Empty: next month. E.g. 2024-07.")
     )
-    reason = _text(_("Reason"), rows=2, max_length=2000)
+    reason = text_field(_("Reason"), rows=2, max_length=2000)
 
 
 class TerminateForm(forms.Form):
     ends_month = MonthField(label=_("Last month paid"))
-    reason = _text(_("Reason"), rows=2, max_length=2000)
+    reason = text_field(_("Reason"), rows=2, max_length=2000)
 
 
 class GradualExitForm(forms.Form):
@@ -98,12 +78,12 @@ class GradualExitForm(forms.Form):
         label=_("Step the amount down in equal parts (a second person confirms each step)"),
         required=False,
     )
-    reason = _text(_("Reason"), rows=2, max_length=2000)
+    reason = text_field(_("Reason"), rows=2, max_length=2000)
 
 
 class RecheckForm(forms.Form):
     on = forms.DateField(label=_("Re-checked on"), required=False, widget=DateInput())
-    note = _text(_("Note"), rows=2, max_length=2000)
+    note = text_field(_("Note"), rows=2, max_length=2000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,26 +95,26 @@ class ConfirmForm(forms.Form):
 
 
 class RejectForm(forms.Form):
-    reason = _text(_("Reasons for the rejection"), rows=2, max_length=2000)
+    reason = text_field(_("Reasons for the rejection"), rows=2, max_length=2000)
 
 
 class StandardChangeForm(forms.Form):
     scheme = forms.ModelChoiceField(
         label=_("Scheme"),
         queryset=Scheme.objects.exclude(kind=Scheme.Kind.TEMPORARY).order_by("code"),
-        empty_label=_("— choose —"),
+        empty_label=CHOOSE,
     )
     from_month = MonthField(label=_("From month"))
     town = forms.ChoiceField(
         label=_("Town"), required=False, help_text=_("Empty: every town (city-wide).")
     )
-    reason = _text(_("Reason"), rows=2, max_length=2000)
+    reason = text_field(_("Reason"), rows=2, max_length=2000)
 
     def __init__(self, *args, towns=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["scheme"].label_from_instance = str
         self._towns = {town.code: town for town in towns}
-        self.fields["town"].choices = _with_blank(
+        self.fields["town"].choices = with_blank(
             [(town.code, town.name) for town in towns], _("Every town")
         )
 

@@ -7,19 +7,12 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from relief.dates import add_months, first_of_month
 from relief.history import with_actor
 from relief.money import to_fen
 
 from ..models import Application, Grant, ScheduleEntry
-
-
-def first_of_month(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def add_months(month: datetime.date, n: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
+from .rechecks import recheck_due_after
 
 
 def grant_starts_month(application: Application, decided_on: datetime.date) -> datetime.date:
@@ -64,9 +57,6 @@ def grant_create(
     if temporary:
         grant.ends_month = add_months(starts, application.instalments - 1)
     else:
-        # Imported here: the re-check rules build on this module (add_months, first_of_month).
-        from .schedules.rechecks import recheck_due_after
-
         grant.recheck_due_on = recheck_due_after(grant=grant, on=decided_on)
     with_actor(grant, approver, _("Granted on approval")).save()
 

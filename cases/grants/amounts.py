@@ -17,13 +17,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from relief.dates import first_of_month
 from relief.money import ZERO, to_fen
 
-from ... import selectors
-from ...models import Grant, GrantSuspension, ScheduleConfirmation, ScheduleEntry
-from ...permissions import CITY_CASE_ROLES, TOWN_ROLES, role_of
-from ..common import DECIDER_ROLES
-from ..grants import first_of_month
+from .. import selectors
+from ..models import Grant, GrantSuspension, ScheduleConfirmation, ScheduleEntry
+from ..permissions import CITY_CASE_ROLES, DECIDER_ROLES, TOWN_ROLES, role_of
 from .checks import Entry, require_month
 
 

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from ..models import Application, Notification
+from .models import Application, Notification
 
 logger = logging.getLogger(__name__)
 

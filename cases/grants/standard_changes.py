@@ -9,13 +9,15 @@ from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from relief.dates import when
+from relief.errors import require_text
 from relief.history import with_actor
 from relief.money import to_fen
 
-from ... import selectors
-from ...models import Grant, Notification, Role, ScheduleConfirmation, ScheduleEntry, Scheme, Town
-from ..common import require_role, require_text, when
+from .. import selectors
 from ..inbox import Message, notify_many
+from ..models import Grant, Notification, Role, ScheduleConfirmation, ScheduleEntry, Scheme, Town
+from ..permissions import require_role
 from .amounts import confirmed_entry, schedule_confirmations_in_scope
 from .checks import (
     CHUNK_SIZE,

@@ -9,13 +9,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
+from relief.dates import add_months, first_of_month, when
+from relief.errors import require_text
 from relief.history import with_actor
 from relief.money import ZERO, to_fen
 
-from ...calculation import scheme_rule
-from ...models import Grant, GrantSuspension, ScheduleEntry
-from ..common import DECIDER_ROLES, require_text, when
-from ..grants import add_months, first_of_month
+from ..calculation import scheme_rule
+from ..models import Grant, GrantSuspension, ScheduleEntry
+from ..permissions import DECIDER_ROLES
 from .amounts import amount_in_force
 from .checks import (
     CHUNK_SIZE,

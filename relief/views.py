@@ -1,44 +1,18 @@
-"""What every registry page shares: who may open it, and how a service's field-keyed
-ValidationError is put back onto the form that produced it."""
+"""The page kit every app uses: a POSTed form goes to one service call, the service's
+field-keyed ValidationError goes back onto the form that produced it (nothing is lost), and a
+page's buttons are declared as `Action`s whose forms are offered, re-shown when refused, and
+summarised at the top of the page."""
 
-from functools import wraps
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from .. import permissions
-
 FORM_LEVEL_KEYS = {NON_FIELD_ERRORS, "non_field_errors"}
-
-
-def case_reader_required(view):
-    """Signed in, and a role that reads case data (DOMAIN.md §2). An administrator configures
-    the system and gets 403 on every case page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not permissions.can_view_cases(request.user):
-            raise PermissionDenied(_("Your role does not give access to case data."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def registry_editor_required(view):
-    """Signed in, and a role that edits the registry: finance officers and auditors read only."""
-
-    @case_reader_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not permissions.can_edit_registry(request.user):
-            raise PermissionDenied(_("Your role may read case data but not change it."))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def field_label(form, name: str) -> str:
@@ -134,3 +108,71 @@ def save_edit(request, form, update, success_message: str) -> bool:
         return update(reason=data["reason"], **changes)
 
     return submit_form(request, form, action, success_message)
+
+
+# --- page actions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button of a page: its label; its form (a form class, or a function of the object
+    giving one, where the object decides the fields); the one service call it makes
+    `run(actor, object, cleaned_data)`; the message on success (text, or a function of the
+    service's result and the cleaned data); and how the button looks ("danger" or not)."""
+
+    label: str
+    form: type[forms.Form] | Callable[[object], type[forms.Form]]
+    run: Callable[..., object]
+    success: str | Callable[[object, dict], str]
+    style: str = ""
+
+    def form_class(self, target=None) -> type[forms.Form]:
+        if isinstance(self.form, type) and issubclass(self.form, forms.BaseForm):
+            return self.form
+        return self.form(target)
+
+    def message(self, result, data) -> str:
+        return self.success(result, data) if callable(self.success) else self.success
+
+
+def action_forms(actions: dict[str, Action], names, failed=None, target=None) -> list[dict]:
+    """The forms of the actions `names` offered on a page; a refused action (`failed`: its name
+    and bound form) is shown open with the service's message, even when the page would not
+    offer it now (a POST from a stale page). Rendered by templates/relief/_action_forms.html."""
+    failed_name, failed_form = failed or (None, None)
+    names = list(names)
+    if failed_name in actions and failed_name not in names:
+        names.append(failed_name)
+    return [
+        {
+            "name": name,
+            "action": actions[name],
+            "form": (
+                failed_form
+                if name == failed_name
+                else actions[name].form_class(target)(prefix=name)
+            ),
+            "open": name == failed_name,
+        }
+        for name in names
+    ]
+
+
+def failed_summary(actions: dict[str, Action], failed) -> list[str]:
+    """ "Action — Field: message" lines for the error summary at the top of the page."""
+    if not failed:
+        return []
+    name, form = failed
+    label = actions[name].label if name in actions else name
+    return [f"{label} — {line}" for line in error_summary(form)]
+
+
+def run_action(request, actions: dict[str, Action], name: str, target, labels=None):
+    """POST one action of a page on `target`: (succeeded, the service's result, the bound form,
+    status). A refusal leaves the service's message on the form, for the page to show again."""
+    spec = actions[name]
+    form = spec.form_class(target)(request.POST, prefix=name)
+    ok, result, status = run_service(
+        form, lambda data: spec.run(request.user, target, data), labels=labels
+    )
+    return ok, result, form, status

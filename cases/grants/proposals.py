@@ -7,12 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from relief.dates import when
+from relief.errors import require_text
 from relief.history import with_actor
 
-from ... import selectors
-from ...models import Grant, Notification, ScheduleEntry
-from ..common import DECIDER_ROLES, PREPARER_ROLES, require_role, require_text, when
+from .. import selectors
 from ..inbox import Message, notify_many
+from ..models import Grant, Notification, ScheduleEntry
+from ..permissions import DECIDER_ROLES, PREPARER_ROLES, require_role
 from .amounts import amount_in_force, schedule_entries_in_scope
 from .checks import (
     DECIDER_MESSAGE,

@@ -1,0 +1,2 @@
+"""Forms of the case pages: the registry, applications, grants. They check the shape of the
+input only; the rules are the services'."""
