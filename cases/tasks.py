@@ -5,13 +5,13 @@ import datetime
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import grants as schedules
 from . import imports
-from .models import Town
+from .models import HouseholdImport, Town
 from .workflow import sweep
 
 logger = logging.getLogger(__name__)
@@ -92,3 +92,16 @@ def grants_daily(today: str | None = None) -> dict:
     the end of finished gradual exits. Safe to run twice on the same day."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
     return schedules.schedules_daily(today=day)
+
+
+def household_import_submit(*, actor, town: Town, upload) -> tuple[HouseholdImport, bool]:
+    """Store the file and run the import in the background once the upload is committed."""
+    household_import, created = imports.household_import_create(
+        actor=actor, town=town, upload=upload
+    )
+    if created:
+        pk = household_import.pk
+        # robust: with Celery eager (quick start) the task runs right here, and a failure is
+        # shown on the status page rather than as an error page for the upload.
+        transaction.on_commit(lambda: import_households.delay(pk), robust=True)
+    return household_import, created

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from .views import applications, evidence, grants, history, households, members, work
+from .views import (
+    applications,
+    evidence,
+    grants,
+    history,
+    households,
+    members,
+    standard_changes,
+    work,
+)
 from .views import imports as import_views
 
 app_name = "cases"
@@ -99,15 +108,19 @@ urlpatterns = [
         grants.schedule_entry_action,
         name="schedule-entry-action",
     ),
-    path("grants/standard-changes/", grants.standard_change_list, name="standard-change-list"),
+    path(
+        "grants/standard-changes/",
+        standard_changes.standard_change_list,
+        name="standard-change-list",
+    ),
     path(
         "grants/standard-changes/<int:pk>/",
-        grants.standard_change_detail,
+        standard_changes.standard_change_detail,
         name="standard-change-detail",
     ),
     path(
         "grants/standard-changes/<int:pk>/<slug:action>/",
-        grants.standard_change_action,
+        standard_changes.standard_change_action,
         name="standard-change-action",
     ),
 ]

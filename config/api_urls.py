@@ -8,7 +8,6 @@ urlpatterns = [
     path("calendar/days/", CalendarDayListApi.as_view(), name="api-calendar-days"),
     path("calendar/days/<int:pk>/", CalendarDayDetailApi.as_view(), name="api-calendar-day"),
     path("calendar/workdays/", WorkdaysApi.as_view(), name="api-calendar-workdays"),
-    path("", include("cases.api_urls")),
-    path("", include("cases.api.workflow_urls")),
+    path("", include("cases.api.urls")),
     path("", include("payments.api.urls")),
 ]

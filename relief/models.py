@@ -6,12 +6,9 @@ The administrators' working-day table (CalendarDay), which `relief.workdays` rea
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import workdays
 from .history import tracked_history
 
 
@@ -98,16 +95,3 @@ class CalendarDay(models.Model):
         # Remembered so that moving a row to another year names both years in calendar_changed.
         instance._loaded_day = instance.__dict__.get("day")
         return instance
-
-
-@receiver(post_save, sender=CalendarDay)
-@receiver(post_delete, sender=CalendarDay)
-def _calendar_day_changed(sender, instance, using, **kwargs):
-    # to_python: a row created with day="2027-01-01" still holds the string after saving.
-    day = sender._meta.get_field("day").to_python(instance.day)
-    years = {day.year}
-    loaded_day = getattr(instance, "_loaded_day", None)
-    if loaded_day is not None:
-        years.add(loaded_day.year)
-    instance._loaded_day = day
-    workdays.table_changed(sender=sender, years=years, using=using)

@@ -1,9 +1,12 @@
-"""Logins, logouts and failed logins are audit events."""
+"""Receivers: logins, logouts and failed logins are audit events; a change of the
+administrators' holiday table recomputes what depends on the calendar (relief.workdays)."""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import AuditEvent
+from . import workdays
+from .models import AuditEvent, CalendarDay
 from .services import record
 
 
@@ -26,3 +29,16 @@ def _login_failed(sender, credentials, request=None, **kwargs):
         request=request,
         username=str(credentials.get("username", ""))[:150],
     )
+
+
+@receiver(post_save, sender=CalendarDay)
+@receiver(post_delete, sender=CalendarDay)
+def _calendar_day_changed(sender, instance, using, **kwargs):
+    # to_python: a row created with day="2027-01-01" still holds the string after saving.
+    day = sender._meta.get_field("day").to_python(instance.day)
+    years = {day.year}
+    loaded_day = getattr(instance, "_loaded_day", None)
+    if loaded_day is not None:
+        years.add(loaded_day.year)
+    instance._loaded_day = day
+    workdays.table_changed(sender=sender, years=years, using=using)

@@ -5,17 +5,14 @@
   (201), or nothing to propose because it equals the amount in force (200, `proposed` false);
 - GET /api/v1/schedule-entries/ (?awaiting_me=true: the proposals this user may confirm),
   POST /api/v1/schedule-entries/{id}/confirm/ and /reject/;
-- GET and POST /api/v1/schedule-confirmations/ (a standard change: proposals for every grant of
-  a scheme from a month), POST /api/v1/schedule-confirmations/{id}/confirm/ and /reject/;
 - POST /api/v1/grants/{id}/suspend/, /resume/, /terminate/, /gradual-exit/, /recheck/.
 
 The wrong role, or confirming what one proposed, is a 403; the wrong state a 400 naming it;
 another town's grant or entry a 404.
 """
 
-from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -26,11 +23,12 @@ from relief.api import (
     id_filter,
     money_field,
     named_choice_field,
+    username,
 )
 
 from .. import grants as schedules
 from .. import selectors
-from ..models import Grant, ScheduleConfirmation, ScheduleEntry, Scheme, Town
+from ..models import Grant, ScheduleEntry
 from .base import WorkflowApi
 from .grants import GrantStateField, ScheduleStateField
 
@@ -39,13 +37,6 @@ NOTHING_TO_PROPOSE = _(
 )
 
 EntryKindField = named_choice_field(ScheduleEntry.Kind, "ScheduleEntryKindEnum")
-ConfirmationStateField = named_choice_field(
-    ScheduleConfirmation.State, "ScheduleConfirmationStateEnum"
-)
-
-
-def username(source: str) -> serializers.CharField:
-    return serializers.CharField(source=f"{source}.username", allow_null=True)
 
 
 class GrantScheduleEntrySerializer(serializers.Serializer):
@@ -96,35 +87,6 @@ class GrantStatusSerializer(serializers.Serializer):
     suspensions = SuspensionSerializer(many=True)
 
 
-class ScheduleConfirmationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    scheme = serializers.CharField(source="scheme.code")
-    town = serializers.CharField(source="town.code", allow_null=True)
-    from_month = serializers.DateField()
-    state = ConfirmationStateField()
-    reason = serializers.CharField()
-    grants_considered = serializers.IntegerField()
-    proposed_count = serializers.IntegerField()
-    unchanged_count = serializers.IntegerField()
-    skipped_count = serializers.IntegerField()
-    skipped = serializers.SerializerMethodField(
-        help_text='Grants left out that you may see: [{"grant": id, "reason": ...}].'
-    )
-    proposed_by = serializers.CharField(source="proposed_by.username")
-    proposed_at = serializers.DateTimeField()
-    confirmed_by = username("confirmed_by")
-    confirmed_at = serializers.DateTimeField(allow_null=True)
-    rejected_by = username("rejected_by")
-    rejected_at = serializers.DateTimeField(allow_null=True)
-    rejection_reason = serializers.CharField()
-
-    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
-    def get_skipped(self, confirmation) -> list[dict]:
-        context = self.context
-        user = context["user"] if "user" in context else context["request"].user
-        return schedules.skipped_in_scope(user=user, confirmation=confirmation)
-
-
 class ProposalResultSerializer(serializers.Serializer):
     proposed = serializers.BooleanField()
     entry = GrantScheduleEntrySerializer(allow_null=True)
@@ -139,12 +101,6 @@ ENTRY_RELATED = ("grant", "proposed_by", "confirmed_by", "rejected_by")
 
 def entries(user):
     return schedules.schedule_entries_in_scope(user).select_related(*ENTRY_RELATED)
-
-
-def confirmations(user):
-    return schedules.schedule_confirmations_in_scope(user).select_related(
-        "scheme", "town", "proposed_by", "confirmed_by", "rejected_by"
-    )
 
 
 def grant_get(user, pk) -> Grant:
@@ -166,20 +122,6 @@ def entry_response(user, pk, status_code=status.HTTP_200_OK) -> Response:
     return Response(GrantScheduleEntrySerializer(entry).data, status=status_code)
 
 
-def confirmation_response(user, pk, status_code=status.HTTP_200_OK) -> Response:
-    confirmation = selectors.get_in_scope(confirmations(user), pk=pk)
-    data = ScheduleConfirmationSerializer(confirmation, context={"user": user}).data
-    return Response(data, status=status_code)
-
-
-class ScheduleApi(WorkflowApi):
-    # Base: validated input (a field the endpoint does not know is a 400).
-    def validated(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context={"request": self.request})
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-
 class ConfirmSerializer(InputSerializer):
     pass
 
@@ -191,7 +133,7 @@ class RejectionSerializer(InputSerializer):
 # A grant's schedule and proposals
 
 
-class GrantScheduleApi(ScheduleApi):
+class GrantScheduleApi(WorkflowApi):
     """The grant's schedule entries, oldest month first, in every state."""
 
     @extend_schema(
@@ -208,7 +150,7 @@ class ProposeSerializer(InputSerializer):
     reason = ReasonField(help_text="Why the amount is recomputed (new evidence, a re-check).")
 
 
-class GrantScheduleProposeApi(ScheduleApi):
+class GrantScheduleProposeApi(WorkflowApi):
     """Propose the calculation's amount from a month (case workers and supervisors of the
     town). It pays nothing until a second person confirms it. When it equals the confirmed
     amount in force, nothing is recorded (200, `proposed` false)."""
@@ -238,7 +180,7 @@ class GrantScheduleProposeApi(ScheduleApi):
 # Schedule entries
 
 
-class ScheduleEntryListApi(ScheduleApi):
+class ScheduleEntryListApi(WorkflowApi):
     """Schedule entries of the user's towns. `awaiting_me=true`: the single proposals this user
     may confirm (not their own; standard changes are confirmed as a whole)."""
 
@@ -270,7 +212,7 @@ class ScheduleEntryListApi(ScheduleApi):
         return self.paginated(rows.order_by("-id"), GrantScheduleEntrySerializer)
 
 
-class ScheduleEntryDetailApi(ScheduleApi):
+class ScheduleEntryDetailApi(WorkflowApi):
     """One schedule entry with its calculation."""
 
     @extend_schema(operation_id="schedule_entries_retrieve", responses=GrantScheduleEntrySerializer)
@@ -278,7 +220,7 @@ class ScheduleEntryDetailApi(ScheduleApi):
         return entry_response(request.user, pk)
 
 
-class ScheduleEntryConfirmApi(ScheduleApi):
+class ScheduleEntryConfirmApi(WorkflowApi):
     """Confirm a proposal: from its month the grant pays its amount (a town supervisor of the
     town or the city supervisor, not the proposer)."""
 
@@ -294,7 +236,7 @@ class ScheduleEntryConfirmApi(ScheduleApi):
         return entry_response(request.user, pk)
 
 
-class ScheduleEntryRejectApi(ScheduleApi):
+class ScheduleEntryRejectApi(WorkflowApi):
     """Reject a proposal with reasons (a second person, as for confirming)."""
 
     @extend_schema(
@@ -307,110 +249,6 @@ class ScheduleEntryRejectApi(ScheduleApi):
         entry = selectors.get_in_scope(entries(request.user), pk=pk)
         schedules.schedule_reject(entry=entry, actor=request.user, **data)
         return entry_response(request.user, pk)
-
-
-# Standard changes
-
-
-class StandardChangeSerializer(InputSerializer):
-    scheme = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Scheme.objects.exclude(kind=Scheme.Kind.TEMPORARY),
-        help_text="dibao or tekun.",
-    )
-    from_month = serializers.DateField(help_text="The first day of the month.")
-    town = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Town.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text="A town's 9-digit code; empty: every town.",
-    )
-    reason = ReasonField(required=False, allow_blank=True)
-
-
-class ScheduleConfirmationListApi(ScheduleApi):
-    """GET: the standard changes. POST (a city supervisor): propose, for every grant of a
-    scheme paying in a month, the calculation's amount from that month; a second city
-    supervisor confirms them at once. Proposing the same change again while it waits returns
-    it (200)."""
-
-    class FilterSerializer(serializers.Serializer):
-        state = ConfirmationStateField(required=False)
-        scheme = serializers.SlugField(required=False)
-
-    @extend_schema(
-        operation_id="schedule_confirmations_list",
-        parameters=[FilterSerializer],
-        responses=ScheduleConfirmationSerializer(many=True),
-    )
-    def get(self, request):
-        filters = self.filters(self.FilterSerializer)
-        rows = confirmations(request.user)
-        if "state" in filters:
-            rows = rows.filter(state=filters["state"])
-        if "scheme" in filters:
-            rows = rows.filter(scheme__code=filters["scheme"])
-        return self.paginated(rows.order_by("-id"), ScheduleConfirmationSerializer)
-
-    @extend_schema(
-        operation_id="schedule_confirmations_create",
-        request=StandardChangeSerializer,
-        responses={201: ScheduleConfirmationSerializer, 200: ScheduleConfirmationSerializer},
-    )
-    def post(self, request):
-        data = self.validated(StandardChangeSerializer)
-        waiting = set(
-            ScheduleConfirmation.objects.filter(
-                state=ScheduleConfirmation.State.PROPOSED
-            ).values_list("pk", flat=True)
-        )
-        confirmation = schedules.standard_change_propose(actor=request.user, **data)
-        code = status.HTTP_200_OK if confirmation.pk in waiting else status.HTTP_201_CREATED
-        return confirmation_response(request.user, confirmation.pk, code)
-
-
-class ScheduleConfirmationDetailApi(ScheduleApi):
-    """One standard change; its proposals are at /api/v1/schedule-entries/?confirmation=id."""
-
-    @extend_schema(
-        operation_id="schedule_confirmations_retrieve", responses=ScheduleConfirmationSerializer
-    )
-    def get(self, request, pk):
-        return confirmation_response(request.user, pk)
-
-
-class ScheduleConfirmationConfirmApi(ScheduleApi):
-    """Confirm every proposal of the standard change at once (a city supervisor other than the
-    proposer)."""
-
-    @extend_schema(
-        operation_id="schedule_confirmations_confirm",
-        request=ConfirmSerializer,
-        responses=ScheduleConfirmationSerializer,
-    )
-    def post(self, request, pk):
-        self.validated(ConfirmSerializer)
-        confirmation = selectors.get_in_scope(confirmations(request.user), pk=pk)
-        schedules.schedule_confirmation_confirm(confirmation=confirmation, actor=request.user)
-        return confirmation_response(request.user, pk)
-
-
-class ScheduleConfirmationRejectApi(ScheduleApi):
-    """Reject the standard change with reasons: none of its proposals pays."""
-
-    @extend_schema(
-        operation_id="schedule_confirmations_reject",
-        request=RejectionSerializer,
-        responses=ScheduleConfirmationSerializer,
-    )
-    def post(self, request, pk):
-        data = self.validated(RejectionSerializer)
-        confirmation = selectors.get_in_scope(confirmations(request.user), pk=pk)
-        schedules.schedule_confirmation_reject(
-            confirmation=confirmation, actor=request.user, **data
-        )
-        return confirmation_response(request.user, pk)
 
 
 # A grant's state
@@ -450,7 +288,7 @@ def grant_action(operation_id: str, input_serializer, service, doc: str):
     """A POST /api/v1/grants/{id}/<action>/ endpoint: the scoped grant, one service call, the
     grant's state as it is now."""
 
-    class GrantActionApi(ScheduleApi):
+    class GrantActionApi(WorkflowApi):
         @extend_schema(
             operation_id=operation_id,
             request=input_serializer,
@@ -517,7 +355,7 @@ GRANT_ACTIONS = [
 ]
 
 
-class GrantStatusApi(ScheduleApi):
+class GrantStatusApi(WorkflowApi):
     """The grant's state, end, gradual exit, re-check dates and suspensions."""
 
     @extend_schema(
@@ -526,54 +364,3 @@ class GrantStatusApi(ScheduleApi):
     )
     def get(self, request, pk):
         return grant_response(request.user, pk)
-
-
-urlpatterns = [
-    path("grants/<int:pk>/status/", GrantStatusApi.as_view(), name="api-grant-status"),
-    path("grants/<int:pk>/schedule/", GrantScheduleApi.as_view(), name="api-grant-schedule"),
-    path(
-        "grants/<int:pk>/schedule/propose/",
-        GrantScheduleProposeApi.as_view(),
-        name="api-grant-schedule-propose",
-    ),
-    *[
-        path(f"grants/<int:pk>/{name}/", view.as_view(), name=f"api-grant-{name}")
-        for name, view in GRANT_ACTIONS
-    ],
-    path("schedule-entries/", ScheduleEntryListApi.as_view(), name="api-schedule-entry-list"),
-    path(
-        "schedule-entries/<int:pk>/",
-        ScheduleEntryDetailApi.as_view(),
-        name="api-schedule-entry-detail",
-    ),
-    path(
-        "schedule-entries/<int:pk>/confirm/",
-        ScheduleEntryConfirmApi.as_view(),
-        name="api-schedule-entry-confirm",
-    ),
-    path(
-        "schedule-entries/<int:pk>/reject/",
-        ScheduleEntryRejectApi.as_view(),
-        name="api-schedule-entry-reject",
-    ),
-    path(
-        "schedule-confirmations/",
-        ScheduleConfirmationListApi.as_view(),
-        name="api-schedule-confirmation-list",
-    ),
-    path(
-        "schedule-confirmations/<int:pk>/",
-        ScheduleConfirmationDetailApi.as_view(),
-        name="api-schedule-confirmation-detail",
-    ),
-    path(
-        "schedule-confirmations/<int:pk>/confirm/",
-        ScheduleConfirmationConfirmApi.as_view(),
-        name="api-schedule-confirmation-confirm",
-    ),
-    path(
-        "schedule-confirmations/<int:pk>/reject/",
-        ScheduleConfirmationRejectApi.as_view(),
-        name="api-schedule-confirmation-reject",
-    ),
-]

@@ -32,7 +32,7 @@ from relief.views import (
     submit_form,
 )
 
-from .. import selectors, workflow_ui
+from .. import selectors
 from ..calculation import temporary_band
 from ..forms.applications import (
     AcceptForm,
@@ -53,6 +53,7 @@ from ..models import Application, Clock, Membership, Scheme
 from ..permissions import case_reader_required, registry_editor_required
 from ..workflow import decisions, services, steps
 from ..workflow import selectors as workflow
+from . import workflow_ui
 
 PAGE_SIZE = 50
 

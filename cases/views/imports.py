@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from relief.views import apply_service_errors, error_summary
 
-from .. import imports, selectors
+from .. import imports, selectors, tasks
 from ..models import HouseholdImport, Town
 from ..permissions import case_reader_required, registry_editor_required
 
@@ -48,7 +48,7 @@ def import_upload(request):
     form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            household_import, created = imports.household_import_submit(
+            household_import, created = tasks.household_import_submit(
                 actor=request.user,
                 town=form.cleaned_data["town"],
                 upload=form.cleaned_data["file"],

@@ -9,9 +9,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from .. import workflow_ui
 from ..forms.applications import PublicNoticeFilterForm
 from ..models import Town
+from . import workflow_ui
 
 
 @require_GET

@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import grants as schedules
 from .. import inbox as inbox_services
-from .. import selectors, workflow_ui
+from .. import selectors
 from ..models import Role, ScheduleConfirmation, Village
 from ..permissions import APPROVAL_ROLES, DASHBOARD_ROLES, case_reader_required, role_of
 from ..workflow import selectors as workflow
+from . import workflow_ui
 from .applications import head_name, with_heads
 
 PAGE_SIZE = 50

@@ -31,6 +31,7 @@ from relief.api import (
     id_filter,
     money_field,
     named_choice_field,
+    username,
 )
 from relief.money import ZERO, to_fen
 
@@ -44,10 +45,6 @@ LineStatusField = named_choice_field(PaymentLine.Status, "PaymentLineStatusEnum"
 RunKindField = named_choice_field(PaymentRun.Kind, "PaymentRunKindEnum")
 RunStateField = named_choice_field(PaymentRun.State, "PaymentRunStateEnum")
 AccountStateField = named_choice_field(PayeeAccount.State, "PayeeAccountStateEnum")
-
-
-def username(source: str) -> serializers.CharField:
-    return serializers.CharField(source=f"{source}.username", allow_null=True)
 
 
 # Batches and lines

@@ -36,6 +36,7 @@ from relief.api import (
     id_filter,
     money_field,
     named_choice_field,
+    username,
 )
 from relief.dates import add_months, first_of_month, month_key
 from relief.money import ZERO
@@ -50,10 +51,6 @@ NOTHING_TO_CORRECT = _(
 
 OrderStateField = named_choice_field(Recovery.State, "CorrectionStateEnum")
 MethodField = named_choice_field(Recovery.Method, "RecoveryMethodEnum")
-
-
-def username(source: str) -> serializers.CharField:
-    return serializers.CharField(source=f"{source}.username", allow_null=True)
 
 
 def months_field(**kwargs) -> serializers.DictField:
@@ -205,14 +202,6 @@ def backpay_response(user, pk, status_code=status.HTTP_200_OK) -> Response:
     return Response(BackPaySerializer(backpay).data, status=status_code)
 
 
-class CorrectionApi(WorkflowApi):
-    # Base: every case role reads in scope; what each may do is checked by the services.
-    def validated(self, serializer_class) -> dict:
-        serializer = serializer_class(data=self.request.data, context={"request": self.request})
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-
 def apply_filters(rows, filters: dict, names: dict):
     for name, lookup in names.items():
         if name in filters:
@@ -228,7 +217,7 @@ class ReassessSerializer(InputSerializer):
     from_month = serializers.DateField(help_text="The first day of the first month to reassess.")
 
 
-class ReassessmentListApi(CorrectionApi):
+class ReassessmentListApi(WorkflowApi):
     """Reassessments of the user's towns, newest first. POST reassesses a grant from a month
     (case workers and supervisors of the town): due − paid − corrected per paid month, a
     proposed recovery and back-pay for the differences."""
@@ -274,7 +263,7 @@ class ReassessmentListApi(CorrectionApi):
         return Response(result, status=status.HTTP_201_CREATED)
 
 
-class ReassessmentDetailApi(CorrectionApi):
+class ReassessmentDetailApi(WorkflowApi):
     """One reassessment with its months and the orders it created."""
 
     @extend_schema(operation_id="reassessments_retrieve", responses=ReassessmentDetailSerializer)
@@ -319,7 +308,7 @@ class RecoveryCreateSerializer(BackPayCreateSerializer):
     fraud = serializers.BooleanField(required=False, default=False)
 
 
-class RecoveryListApi(CorrectionApi):
+class RecoveryListApi(WorkflowApi):
     """Recoveries (追回) of the user's towns, newest first. POST proposes one found outside a
     reassessment (case workers and supervisors of the town); a second person confirms it."""
 
@@ -349,7 +338,7 @@ class RecoveryListApi(CorrectionApi):
         return recovery_response(request.user, recovery.pk, status.HTTP_201_CREATED)
 
 
-class RecoveryDetailApi(CorrectionApi):
+class RecoveryDetailApi(WorkflowApi):
     """One recovery with its repayments and fine decisions."""
 
     @extend_schema(operation_id="recoveries_retrieve", responses=RecoverySerializer)
@@ -357,7 +346,7 @@ class RecoveryDetailApi(CorrectionApi):
         return recovery_response(request.user, pk)
 
 
-class BackPayListApi(CorrectionApi):
+class BackPayListApi(WorkflowApi):
     """Back-pay (补发) of the user's towns, newest first. POST proposes one found outside a
     reassessment; a second person confirms it and the next payment run pays it."""
 
@@ -386,7 +375,7 @@ class BackPayListApi(CorrectionApi):
         return backpay_response(request.user, backpay.pk, status.HTTP_201_CREATED)
 
 
-class BackPayDetailApi(CorrectionApi):
+class BackPayDetailApi(WorkflowApi):
     """One back-pay order."""
 
     @extend_schema(operation_id="backpays_retrieve", responses=BackPaySerializer)
@@ -430,7 +419,7 @@ class FineSerializer(InputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class RecoveryConfirmApi(CorrectionApi):
+class RecoveryConfirmApi(WorkflowApi):
     """Confirm a proposed recovery and how it is repaid (a town supervisor of the town or the
     city supervisor, not its creator)."""
 
@@ -446,7 +435,7 @@ class RecoveryConfirmApi(CorrectionApi):
         return recovery_response(request.user, pk)
 
 
-class RecoveryRejectApi(CorrectionApi):
+class RecoveryRejectApi(WorkflowApi):
     """Reject a proposed recovery with reasons (a second person, as for confirming)."""
 
     @extend_schema(
@@ -461,7 +450,7 @@ class RecoveryRejectApi(CorrectionApi):
         return recovery_response(request.user, pk)
 
 
-class RecoveryRefundApi(CorrectionApi):
+class RecoveryRefundApi(WorkflowApi):
     """Record a refund the household paid (finance): it lowers the balance, never below 0."""
 
     @extend_schema(
@@ -476,7 +465,7 @@ class RecoveryRefundApi(CorrectionApi):
         return recovery_response(request.user, pk, status.HTTP_201_CREATED)
 
 
-class RecoveryFineApi(CorrectionApi):
+class RecoveryFineApi(WorkflowApi):
     """Record a fine decided in the penalty procedure for fraud (supervisors; fraud recoveries
     only). It never changes the balance."""
 
@@ -490,7 +479,7 @@ class RecoveryFineApi(CorrectionApi):
         return recovery_response(request.user, pk, status.HTTP_201_CREATED)
 
 
-class BackPayConfirmApi(CorrectionApi):
+class BackPayConfirmApi(WorkflowApi):
     """Confirm a proposed back-pay: the next payment run pays it (a second person)."""
 
     @extend_schema(
@@ -505,7 +494,7 @@ class BackPayConfirmApi(CorrectionApi):
         return backpay_response(request.user, pk)
 
 
-class BackPayRejectApi(CorrectionApi):
+class BackPayRejectApi(WorkflowApi):
     """Reject a proposed back-pay with reasons (a second person)."""
 
     @extend_schema(
@@ -599,7 +588,7 @@ def ledger_body(rows, from_month, to_month, **identity) -> dict:
     }
 
 
-class LedgerApi(CorrectionApi):
+class LedgerApi(WorkflowApi):
     # Base: the month range from ?from= and ?to=, with the endpoint's defaults.
     def month_range(self, default_from, default_to) -> tuple[datetime.date, datetime.date]:
         filters = self.filters(LedgerRangeSerializer)

@@ -12,14 +12,14 @@ from django.db.models import F, Min, Q, QuerySet
 
 from relief.workdays import add_working_days, working_days_between
 
-from . import selectors
-from .models import Application, ApplicationEvent, Clock, Pause, PublicNotice, Role
-from .models.applications import OPEN_STATES
-from .permissions import DECIDER_ROLES, PREPARER_ROLES, role_of
-from .workflow import selectors as workflow
-from .workflow.decisions import DIBAO_REJECT_STATES, TEMPORARY_DECIDE_STATES
-from .workflow.steps import SUPPLEMENT_STATES
-from .workflow.sweep import due_soon_working_days
+from .. import selectors
+from ..models import Application, ApplicationEvent, Clock, Pause, PublicNotice, Role
+from ..models.applications import OPEN_STATES
+from ..permissions import DECIDER_ROLES, PREPARER_ROLES, role_of
+from ..workflow import selectors as workflow
+from ..workflow.decisions import DIBAO_REJECT_STATES, TEMPORARY_DECIDE_STATES
+from ..workflow.steps import SUPPLEMENT_STATES
+from ..workflow.sweep import due_soon_working_days
 
 State = Application.State
 
