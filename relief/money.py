@@ -4,6 +4,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+# The one shape of a money column: yuan to the fen, up to a trillion.
+MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
 def to_fen(value: Decimal | int | str) -> Decimal:

@@ -7,17 +7,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from cases.api.base import CaseApi
-from cases.permissions import CanViewCases
 from relief.api import InputSerializer, id_filter, money_field, named_choice_field
 
 from .. import selectors
 from ..bankfiles import CONTENT_TYPES, bank_file_export
 from ..models import BankFile, BankFileLayout
 from ..returns import MAX_RETURN_BYTES, Outcome, ReturnResult, bank_return_import
+from .base import PaymentsApi
 
 BankFileFormatField = named_choice_field(BankFile.Format, "BankFileFormatEnum")
 ReturnOutcomeField = named_choice_field(Outcome, "BankReturnOutcomeEnum")
@@ -82,12 +80,7 @@ class ReturnResultSerializer(serializers.Serializer):
         return ReturnProblemSerializer(result.report.sorted(), many=True).data
 
 
-class BankFileApi(CaseApi):
-    # Every case role reaches these endpoints; the services decide who may act (finance).
-    permission_classes = [IsAuthenticated, CanViewCases]
-
-
-class BatchBankFileApi(BankFileApi):
+class BatchBankFileApi(PaymentsApi):
     """The batch's bank file, with full account and ID numbers (finance only; every download is
     an audit event and a bank-file record). Layout and totals line: docs/bank-files.md."""
 
@@ -128,7 +121,7 @@ class BatchBankFileApi(BankFileApi):
         return response
 
 
-class BatchBankFileListApi(BankFileApi):
+class BatchBankFileListApi(PaymentsApi):
     """The bank files exported for the batch: who, when, the SHA-256 and size of each."""
 
     @extend_schema(
@@ -140,7 +133,7 @@ class BatchBankFileListApi(BankFileApi):
         return self.paginated(rows.order_by("-id"), BankFileSerializer)
 
 
-class BatchReturnListApi(BankFileApi):
+class BatchReturnListApi(PaymentsApi):
     """GET: the bank returns imported for the batch. POST (multipart, finance): import the bank's
     return file (CSV or XLSX: the bank file plus 状态 and 失败原因), whole or not at all: 201
     imported, 200 the same file again (nothing changed), 400 rejected with every problem."""

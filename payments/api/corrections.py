@@ -1,35 +1,26 @@
-"""Reassessments, recoveries, back-pay and the entitlement ledger (payments.corrections,
-payments.ledger) under /api/v1/:
+"""Reassessments, recoveries and back-pay (payments.corrections) under /api/v1/:
 
 - GET /reassessments/ and /reassessments/{id}/ (with its months); POST /reassessments/
   reassesses a grant from a month by hand (201 with the reassessment, or 200 with
   `reassessed` false when there is nothing to correct);
 - GET and POST /recoveries/ (POST: a manual order), GET /recoveries/{id}/, POST
   /recoveries/{id}/confirm/, /reject/, /refund/ (finance), /fine/ (fraud only);
-- GET and POST /backpays/, GET /backpays/{id}/, POST /backpays/{id}/confirm/ and /reject/;
-- GET /ledger/grants/{id}/, /ledger/households/{id}/ and /ledger/totals/ (?from=YYYY-MM&to=YYYY-MM).
+- GET and POST /backpays/, GET /backpays/{id}/, POST /backpays/{id}/confirm/ and /reject/.
 
-Another town's order, grant or household is a 404; the wrong role, or deciding one's own order,
+Another town's order or grant is a 404; the wrong role, or deciding one's own order,
 a 403; the wrong state or bad input a 400 naming the field.
 """
 
-import datetime
-
-from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
-from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from cases import selectors
-from cases.api.base import WorkflowApi
 from cases.models import Grant
 from relief.api import (
     InputSerializer,
-    MonthField,
     OptionalBooleanField,
     ReasonField,
     ScopedPrimaryKeyRelatedField,
@@ -38,11 +29,11 @@ from relief.api import (
     named_choice_field,
     username,
 )
-from relief.dates import add_months, first_of_month, month_key
-from relief.money import ZERO
+from relief.dates import month_key
 
 from .. import corrections, ledger
 from ..models import BackPay, Recovery
+from .base import PaymentsApi
 
 NOTHING_TO_CORRECT = _(
     "Nothing to correct: no month from %(month)s on has been paid, or every paid month "
@@ -217,7 +208,7 @@ class ReassessSerializer(InputSerializer):
     from_month = serializers.DateField(help_text="The first day of the first month to reassess.")
 
 
-class ReassessmentListApi(WorkflowApi):
+class ReassessmentListApi(PaymentsApi):
     """Reassessments of the user's towns, newest first. POST reassesses a grant from a month
     (case workers and supervisors of the town): due − paid − corrected per paid month, a
     proposed recovery and back-pay for the differences."""
@@ -263,7 +254,7 @@ class ReassessmentListApi(WorkflowApi):
         return Response(result, status=status.HTTP_201_CREATED)
 
 
-class ReassessmentDetailApi(WorkflowApi):
+class ReassessmentDetailApi(PaymentsApi):
     """One reassessment with its months and the orders it created."""
 
     @extend_schema(operation_id="reassessments_retrieve", responses=ReassessmentDetailSerializer)
@@ -308,7 +299,7 @@ class RecoveryCreateSerializer(BackPayCreateSerializer):
     fraud = serializers.BooleanField(required=False, default=False)
 
 
-class RecoveryListApi(WorkflowApi):
+class RecoveryListApi(PaymentsApi):
     """Recoveries (追回) of the user's towns, newest first. POST proposes one found outside a
     reassessment (case workers and supervisors of the town); a second person confirms it."""
 
@@ -338,7 +329,7 @@ class RecoveryListApi(WorkflowApi):
         return recovery_response(request.user, recovery.pk, status.HTTP_201_CREATED)
 
 
-class RecoveryDetailApi(WorkflowApi):
+class RecoveryDetailApi(PaymentsApi):
     """One recovery with its repayments and fine decisions."""
 
     @extend_schema(operation_id="recoveries_retrieve", responses=RecoverySerializer)
@@ -346,7 +337,7 @@ class RecoveryDetailApi(WorkflowApi):
         return recovery_response(request.user, pk)
 
 
-class BackPayListApi(WorkflowApi):
+class BackPayListApi(PaymentsApi):
     """Back-pay (补发) of the user's towns, newest first. POST proposes one found outside a
     reassessment; a second person confirms it and the next payment run pays it."""
 
@@ -375,7 +366,7 @@ class BackPayListApi(WorkflowApi):
         return backpay_response(request.user, backpay.pk, status.HTTP_201_CREATED)
 
 
-class BackPayDetailApi(WorkflowApi):
+class BackPayDetailApi(PaymentsApi):
     """One back-pay order."""
 
     @extend_schema(operation_id="backpays_retrieve", responses=BackPaySerializer)
@@ -419,7 +410,7 @@ class FineSerializer(InputSerializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
-class RecoveryConfirmApi(WorkflowApi):
+class RecoveryConfirmApi(PaymentsApi):
     """Confirm a proposed recovery and how it is repaid (a town supervisor of the town or the
     city supervisor, not its creator)."""
 
@@ -435,7 +426,7 @@ class RecoveryConfirmApi(WorkflowApi):
         return recovery_response(request.user, pk)
 
 
-class RecoveryRejectApi(WorkflowApi):
+class RecoveryRejectApi(PaymentsApi):
     """Reject a proposed recovery with reasons (a second person, as for confirming)."""
 
     @extend_schema(
@@ -450,7 +441,7 @@ class RecoveryRejectApi(WorkflowApi):
         return recovery_response(request.user, pk)
 
 
-class RecoveryRefundApi(WorkflowApi):
+class RecoveryRefundApi(PaymentsApi):
     """Record a refund the household paid (finance): it lowers the balance, never below 0."""
 
     @extend_schema(
@@ -465,7 +456,7 @@ class RecoveryRefundApi(WorkflowApi):
         return recovery_response(request.user, pk, status.HTTP_201_CREATED)
 
 
-class RecoveryFineApi(WorkflowApi):
+class RecoveryFineApi(PaymentsApi):
     """Record a fine decided in the penalty procedure for fraud (supervisors; fraud recoveries
     only). It never changes the balance."""
 
@@ -479,7 +470,7 @@ class RecoveryFineApi(WorkflowApi):
         return recovery_response(request.user, pk, status.HTTP_201_CREATED)
 
 
-class BackPayConfirmApi(WorkflowApi):
+class BackPayConfirmApi(PaymentsApi):
     """Confirm a proposed back-pay: the next payment run pays it (a second person)."""
 
     @extend_schema(
@@ -494,7 +485,7 @@ class BackPayConfirmApi(WorkflowApi):
         return backpay_response(request.user, pk)
 
 
-class BackPayRejectApi(WorkflowApi):
+class BackPayRejectApi(PaymentsApi):
     """Reject a proposed back-pay with reasons (a second person)."""
 
     @extend_schema(
@@ -510,178 +501,3 @@ class BackPayRejectApi(WorkflowApi):
 
 
 # The ledger
-
-
-# "from" is a Python keyword, so the query parameters' serializer is built with type().
-LedgerRangeSerializer = type(serializers.Serializer)(
-    "LedgerRangeSerializer",
-    (serializers.Serializer,),
-    {
-        "from": MonthField(required=False, help_text="The first month, YYYY-MM."),
-        "to": MonthField(required=False, help_text="The last month, YYYY-MM."),
-    },
-)
-
-
-class LedgerRowSerializer(serializers.Serializer):
-    grant = serializers.IntegerField(source="grant_id")
-    month = serializers.DateField()
-    due = money_field(help_text="The confirmed schedule's amount for the month.")
-    paid = money_field(help_text="Paid lines (monthly payments and instalments) only.")
-    on_the_way = money_field(
-        help_text="Lines at the bank, or failed and waiting for their reissue: not owed again."
-    )
-    corrected = money_field(help_text="Back-pay minus recoveries ordered for the month.")
-    difference = money_field(help_text="Due − paid − on the way − corrected.")
-
-
-class LedgerTotalsMixin(serializers.Serializer):
-    from_month = serializers.DateField()
-    to_month = serializers.DateField()
-    due = money_field()
-    paid = money_field()
-    corrected = money_field()
-    difference = money_field()
-
-
-class GrantLedgerSerializer(LedgerTotalsMixin):
-    grant = serializers.IntegerField()
-    rows = LedgerRowSerializer(many=True)
-
-
-class HouseholdLedgerSerializer(LedgerTotalsMixin):
-    household = serializers.IntegerField()
-    rows = LedgerRowSerializer(many=True)
-
-
-class TownMonthSerializer(serializers.Serializer):
-    town = serializers.CharField(source="town_code")
-    town_name = serializers.CharField()
-    month = serializers.DateField()
-    due = money_field()
-    paid = money_field()
-    corrected = money_field()
-    difference = money_field()
-
-
-class CityTotalsSerializer(LedgerTotalsMixin):
-    rows = TownMonthSerializer(many=True)
-
-
-def this_month() -> datetime.date:
-    return first_of_month(timezone.localdate())
-
-
-def ledger_body(rows, from_month, to_month, **identity) -> dict:
-    def total(name):
-        return sum((getattr(row, name) for row in rows), ZERO)
-
-    return {
-        **identity,
-        "from_month": from_month,
-        "to_month": to_month,
-        "due": total("due"),
-        "paid": total("paid"),
-        "corrected": total("corrected"),
-        "difference": total("difference"),
-        "rows": rows,
-    }
-
-
-class LedgerApi(WorkflowApi):
-    # Base: the month range from ?from= and ?to=, with the endpoint's defaults.
-    def month_range(self, default_from, default_to) -> tuple[datetime.date, datetime.date]:
-        filters = self.filters(LedgerRangeSerializer)
-        from_month = filters.get("from", default_from)
-        to_month = filters.get("to", max(default_to, from_month))
-        return from_month, to_month
-
-    def read(self, reader, from_month, to_month, **kwargs):
-        """Call a ledger read; its range errors name the query parameters."""
-        try:
-            return reader(from_month=from_month, to_month=to_month, **kwargs)
-        except ValidationError as exc:
-            names = {"from_month": "from", "to_month": "to"}
-            raise ValidationError(
-                {names.get(field, field): messages for field, messages in exc.message_dict.items()}
-            ) from None
-
-
-class GrantLedgerApi(LedgerApi):
-    """A grant's ledger month by month: due, paid, corrected, difference. By default from the
-    grant's first month to this month (or its last month)."""
-
-    @extend_schema(
-        operation_id="ledger_grant",
-        parameters=[LedgerRangeSerializer],
-        responses=GrantLedgerSerializer,
-    )
-    def get(self, request, pk):
-        grant = selectors.get_in_scope(selectors.grants_in_scope(request.user), pk=pk)
-        end = min(this_month(), grant.ends_month or this_month())
-        from_month, to_month = self.month_range(grant.starts_month, end)
-        rows = self.read(ledger.grant_ledger, from_month, to_month, grant=grant)
-        body = ledger_body(rows, from_month, to_month, grant=grant.pk)
-        return Response(GrantLedgerSerializer(body).data)
-
-
-class HouseholdLedgerApi(LedgerApi):
-    """The ledger of every grant of a household. By default from its first grant's first month
-    to this month."""
-
-    @extend_schema(
-        operation_id="ledger_household",
-        parameters=[LedgerRangeSerializer],
-        responses=HouseholdLedgerSerializer,
-    )
-    def get(self, request, pk):
-        household = selectors.get_in_scope(selectors.households_in_scope(request.user), pk=pk)
-        first = (
-            Grant.objects.filter(household=household)
-            .order_by("starts_month")
-            .values_list("starts_month", flat=True)
-            .first()
-        )
-        from_month, to_month = self.month_range(first or this_month(), this_month())
-        rows = self.read(ledger.household_ledger, from_month, to_month, household=household)
-        body = ledger_body(rows, from_month, to_month, household=household.pk)
-        return Response(HouseholdLedgerSerializer(body).data)
-
-
-class CityTotalsApi(LedgerApi):
-    """Due, paid, corrected and difference by town and month, for the user's towns (the whole
-    city for city-wide roles). By default the last three months (the due side costs one
-    aggregate query per month over every grant paying in it: see payments.ledger.city_totals)."""
-
-    @extend_schema(
-        operation_id="ledger_totals",
-        parameters=[LedgerRangeSerializer],
-        responses=CityTotalsSerializer,
-    )
-    def get(self, request):
-        from_month, to_month = self.month_range(add_months(this_month(), -2), this_month())
-        rows = self.read(ledger.city_totals, from_month, to_month, user=request.user)
-        return Response(CityTotalsSerializer(ledger_body(rows, from_month, to_month)).data)
-
-
-urlpatterns = [
-    path("reassessments/", ReassessmentListApi.as_view(), name="api-reassessment-list"),
-    path(
-        "reassessments/<int:pk>/",
-        ReassessmentDetailApi.as_view(),
-        name="api-reassessment-detail",
-    ),
-    path("recoveries/", RecoveryListApi.as_view(), name="api-recovery-list"),
-    path("recoveries/<int:pk>/", RecoveryDetailApi.as_view(), name="api-recovery-detail"),
-    path("recoveries/<int:pk>/confirm/", RecoveryConfirmApi.as_view(), name="api-recovery-confirm"),
-    path("recoveries/<int:pk>/reject/", RecoveryRejectApi.as_view(), name="api-recovery-reject"),
-    path("recoveries/<int:pk>/refund/", RecoveryRefundApi.as_view(), name="api-recovery-refund"),
-    path("recoveries/<int:pk>/fine/", RecoveryFineApi.as_view(), name="api-recovery-fine"),
-    path("backpays/", BackPayListApi.as_view(), name="api-backpay-list"),
-    path("backpays/<int:pk>/", BackPayDetailApi.as_view(), name="api-backpay-detail"),
-    path("backpays/<int:pk>/confirm/", BackPayConfirmApi.as_view(), name="api-backpay-confirm"),
-    path("backpays/<int:pk>/reject/", BackPayRejectApi.as_view(), name="api-backpay-reject"),
-    path("ledger/grants/<int:pk>/", GrantLedgerApi.as_view(), name="api-ledger-grant"),
-    path("ledger/households/<int:pk>/", HouseholdLedgerApi.as_view(), name="api-ledger-household"),
-    path("ledger/totals/", CityTotalsApi.as_view(), name="api-ledger-totals"),
-]
