@@ -215,9 +215,39 @@ def household_members(*, household: Household) -> QuerySet[Membership]:
     return household.memberships.select_related("person").order_by("left_on", "joined_on", "id")
 
 
-def current_head(household: Household) -> Membership | None:
+# --- the current head of household ------------------------------------------------------------
+# The head is the member whose current membership (not left) has the relation "head"; a
+# household has exactly one (cases.services keeps it so).
+
+
+def current_heads() -> QuerySet[Membership]:
+    """Every current head-of-household membership."""
+    return Membership.objects.filter(left_on__isnull=True, relation=Membership.Relation.HEAD)
+
+
+def current_members(household: Household | int) -> QuerySet[Membership]:
+    """The household's current memberships with their people, in the order they were made."""
     return (
-        household.memberships.filter(left_on__isnull=True, relation="head")
+        Membership.objects.filter(household=household, left_on__isnull=True)
         .select_related("person")
-        .first()
+        .order_by("id")
     )
+
+
+def head_among(memberships) -> Person | None:
+    """The head among a household's current memberships already loaded (no query)."""
+    return next((m.person for m in memberships if m.relation == Membership.Relation.HEAD), None)
+
+
+def with_heads(queryset: QuerySet, path: str = "household") -> QuerySet:
+    """Prefetch the current head of each row's household (one query, whatever the rows)."""
+    heads = current_heads().select_related("person")
+    return queryset.prefetch_related(
+        Prefetch(f"{path}__memberships", queryset=heads, to_attr="heads")
+    )
+
+
+def head_name(household: Household) -> str:
+    """The head's name from the rows `with_heads` prefetched."""
+    heads = getattr(household, "heads", ())
+    return heads[0].person.name if heads else ""

@@ -141,9 +141,7 @@ def _check_can_join(*, person: Person, joined_on: datetime.date) -> None:
 def _membership_create(*, actor, household, person, relation, joined_on, reason) -> Membership:
     if (
         relation == Membership.Relation.HEAD
-        and household.memberships.filter(
-            left_on__isnull=True, relation=Membership.Relation.HEAD
-        ).exists()
+        and selectors.current_heads().filter(household=household).exists()
     ):
         raise ValidationError({"relation": _("The household already has a head.")})
     _check_can_join(person=person, joined_on=joined_on)

@@ -88,7 +88,7 @@ def clocks_sweep_all(today: str | None = None) -> int:
     retry_backoff=True,
 )
 def grants_daily(today: str | None = None) -> dict:
-    """The grants' daily job (cases.workflow.schedules.schedules_daily): re-check reminders and
+    """The grants' daily job (cases.grants.schedules_daily): re-check reminders and
     the end of finished gradual exits. Safe to run twice on the same day."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
     return schedules.schedules_daily(today=day)

@@ -10,7 +10,7 @@ event. Account numbers are masked everywhere but in bank files (PayeeAccount.mas
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from cases import selectors as case_selectors
 from cases.models import Grant, Membership, Person
-from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, require_role
+from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, require_role, require_second_person
 from relief.errors import require_text
 from relief.history import with_actor
 from relief.models import AuditEvent
@@ -56,10 +56,11 @@ def _locked_account(*, actor, account: PayeeAccount) -> PayeeAccount:
                 % {"state": account.get_state_display().lower()}
             }
         )
-    if account.proposed_by_id == actor.pk:
-        raise PermissionDenied(
-            _("You proposed this account, so another supervisor must confirm or reject it.")
-        )
+    require_second_person(
+        actor,
+        account.proposed_by_id,
+        _("You proposed this account, so another supervisor must confirm or reject it."),
+    )
     return account
 
 

@@ -18,7 +18,7 @@ send after the due date becomes a breach record by itself (cases.workflow.clocks
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy
 
 from cases import selectors as case_selectors
 from cases.models import Application, Clock, Role
-from cases.permissions import DECIDER_ROLES, require_role
+from cases.permissions import DECIDER_ROLES, require_role, require_second_person
 from cases.workflow.decisions import application_disbursement_record
 from relief.dates import when
-from relief.errors import require_text
+from relief.errors import require_text, state_error
 from relief.history import with_actor
 from relief.models import AuditEvent
 from relief.services import record
@@ -48,6 +48,7 @@ SUPERVISOR_MESSAGE = gettext_lazy(
     "Only a town supervisor of the batch's town or the city supervisor may do this."
 )
 FINANCE_MESSAGE = gettext_lazy("Only a finance officer marks a batch sent to the bank.")
+BATCH_STATE = gettext_lazy("Cannot %(action)s: the batch is %(state)s (%(code)s).")
 
 
 def _locked(*, actor, batch: Batch, states, action: str, roles, role_message) -> Batch:
@@ -59,16 +60,7 @@ def _locked(*, actor, batch: Batch, states, action: str, roles, role_message) ->
     )
     require_role(actor, roles, role_message)
     if batch.state not in states:
-        raise ValidationError(
-            {
-                "state": _("Cannot %(action)s: the batch is %(state)s (%(code)s).")
-                % {
-                    "action": action,
-                    "state": batch.get_state_display().lower(),
-                    "code": batch.state,
-                }
-            }
-        )
+        raise state_error(batch, action, BATCH_STATE)
     return batch
 
 
@@ -120,10 +112,11 @@ def batch_approve(*, actor, batch: Batch, now: datetime.datetime | None = None) 
         roles=DECIDER_ROLES,
         role_message=SUPERVISOR_MESSAGE,
     )
-    if batch.submitted_by_id == actor.pk:
-        raise PermissionDenied(
-            _("You submitted this batch, so another supervisor must approve it.")
-        )
+    require_second_person(
+        actor,
+        batch.submitted_by_id,
+        _("You submitted this batch, so another supervisor must approve it."),
+    )
     batch.state = State.APPROVED
     batch.approved_by = actor
     batch.approved_at = now

@@ -28,18 +28,18 @@ import datetime
 import logging
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cases import selectors
-from cases.grants.checks import locked_grant, require_month
+from cases.grants import locked_grant, require_month
 from cases.models import Grant, Role, ScheduleEntry
-from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, require_role
+from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, require_role, require_second_person
 from relief.dates import first_of_month, month_key, parse_month_key, when
-from relief.errors import require_text
+from relief.errors import require_text, state_error
 from relief.history import with_actor
 from relief.models import AuditEvent
 from relief.money import ZERO, to_fen
@@ -412,22 +412,17 @@ def _locked_order(model, *, actor, order, roles, role_message):
     return order
 
 
-def _state_error(order, action: str) -> ValidationError:
-    return ValidationError(
-        {
-            "state": _("Cannot %(action)s: the order is %(state)s (%(code)s).")
-            % {"action": action, "state": order.get_state_display().lower(), "code": order.state}
-        }
-    )
+ORDER_STATE = gettext_lazy("Cannot %(action)s: the order is %(state)s (%(code)s).")
 
 
 def _require_second_person(actor, order, what: str) -> None:
     # Money changes need two people (DESIGN.md): whoever created an order does not decide it.
     # An order the system created (created_by empty) may be decided by any supervisor.
-    if order.created_by_id is not None and order.created_by_id == actor.pk:
-        raise PermissionDenied(
-            _("You created this order, so someone else must %(what)s it.") % {"what": what}
-        )
+    require_second_person(
+        actor,
+        order.created_by_id,
+        _("You created this order, so someone else must %(what)s it.") % {"what": what},
+    )
 
 
 def _audit_confirmation(actor, order, what: str, **data) -> None:
@@ -466,7 +461,7 @@ def recovery_confirm(
     if recovery.state in (Recovery.State.CONFIRMED, Recovery.State.SETTLED):
         return recovery
     if recovery.state != Recovery.State.PROPOSED:
-        raise _state_error(recovery, _("confirm"))
+        raise state_error(recovery, _("confirm"), ORDER_STATE)
     _require_second_person(actor, recovery, _("confirm"))
     if method not in Recovery.Method.values:
         raise ValidationError(
@@ -519,7 +514,7 @@ def backpay_confirm(
     if backpay.state in (BackPay.State.CONFIRMED, BackPay.State.SETTLED):
         return backpay
     if backpay.state != BackPay.State.PROPOSED:
-        raise _state_error(backpay, _("confirm"))
+        raise state_error(backpay, _("confirm"), ORDER_STATE)
     _require_second_person(actor, backpay, _("confirm"))
     backpay.state = BackPay.State.CONFIRMED
     backpay.confirmed_by = actor
@@ -544,7 +539,7 @@ def _reject(actor, order, reason: str):
     if order.state == order.State.REJECTED:
         return order
     if order.state != order.State.PROPOSED:
-        raise _state_error(order, _("reject"))
+        raise state_error(order, _("reject"), ORDER_STATE)
     _require_second_person(actor, order, _("reject"))
     reason = require_text(reason, "reason", _("Give the reasons for the rejection."))
     # confirmed_by/at stay empty: the history row records who rejected it, and when.
@@ -578,7 +573,7 @@ def recovery_refund_record(
         Recovery, actor=actor, order=recovery, roles={Role.FINANCE}, role_message=FINANCE_MESSAGE
     )
     if recovery.state != Recovery.State.CONFIRMED:
-        raise _state_error(recovery, _("record a refund"))
+        raise state_error(recovery, _("record a refund"), ORDER_STATE)
     amount = amount_field(amount, "amount")
     received_on = _past_date(received_on, "received_on", today)
     open_balance = recovery.balance
@@ -652,7 +647,7 @@ def fine_decision_record(
             }
         )
     if recovery.state not in (Recovery.State.CONFIRMED, Recovery.State.SETTLED):
-        raise _state_error(recovery, _("record a fine decision"))
+        raise state_error(recovery, _("record a fine decision"), ORDER_STATE)
     amount = amount_field(amount, "amount")
     decided_on = _past_date(decided_on, "decided_on", today)
     reference = require_text(reference, "reference", _("Give the decision's reference."))

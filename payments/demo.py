@@ -53,7 +53,6 @@ from cases.models import (
     Town,
 )
 from cases.workflow import decisions
-from cases.workflow.common import event
 from relief.dates import add_months
 from relief.history import with_actor
 from relief.workdays import is_working_day
@@ -354,11 +353,11 @@ def _application_through_notice(ctx, household, worker, accepted) -> Application
     )
     with_actor(application, worker, CHANGE_REASON).save()
     for kind, days, note in steps:
-        event(
-            application,
-            kind,
+        ApplicationEvent.objects.create(
+            application=application,
+            kind=kind,
             actor=worker,
-            now=ctx.at(working_day(accepted, after=days)),
+            at=ctx.at(working_day(accepted, after=days)),
             note=note,
         )
     return application

@@ -1,7 +1,7 @@
 """Forms of the payments pages (payments/views/). They check the shape of the input only; the
 rules (who may act, a batch's state, the maker who may not approve, deductions only where the
 payment rule allows them, a fine only for fraud) are the payments services', and their
-field-keyed errors are put back onto these forms (cases.views.common.run_service).
+field-keyed errors are put back onto these forms (relief.views.run_service).
 
 Text a service requires (reasons, references) is optional here on purpose, so the page shows
 the service's own message naming the rule."""

@@ -1,7 +1,7 @@
 """The entitlement ledger (issue 4 §6; DESIGN.md "A month's close"): for every grant and month,
 what was due, what was paid, what corrections were already ordered, and the difference.
 
-- due: THE rule, cases.workflow.schedules.with_confirmed_amount (the grant's confirmed schedule;
+- due: THE rule, cases.grants.with_confirmed_amount (the grant's confirmed schedule;
   nothing before its first month, after its last month or while suspended). Never recomputed
   here: a new amount reaches the ledger only through a confirmed schedule entry.
 - paid: the sum of PAID lines of kinds regular and instalment for that period. A pending line

@@ -4,7 +4,7 @@
 for the period into the town's draft batch, in ONE transaction per town:
 
 - a monthly run (kind "monthly"): a regular line for every dibao and tekun grant whose confirmed
-  amount for the month (cases.workflow.schedules.with_confirmed_amount, THE amount rule, compiled
+  amount for the month (cases.grants.with_confirmed_amount, THE amount rule, compiled
   into the INSERT ... SELECT) is above zero and that has a confirmed payee account; a back-pay
   line per grant with confirmed back-pay orders not yet paid; where the payment rule in force
   allows it, a recovery deduction capped at a share of the grant's regular line; and the

@@ -4,7 +4,7 @@ A file is read into a `Table`: the header and every data row with its spreadshee
 (the header is row 1, so the first data row is row 2; blank rows are skipped but still counted).
 A list of `Column`s declares what each column may hold; `parse_table` turns the raw cells into
 values and collects every problem as a `RowError(row, column, rule)` in one `ImportReport`, so a
-person can fix a whole file in one pass. The caseload import (cases/imports.py) and, later, the
+person can fix a whole file in one pass. The caseload import (cases/imports/) and, later, the
 partner-registry imports build on this.
 
 Parsers take one non-empty cell value (a string from CSV; a string, number, date or boolean

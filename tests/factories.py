@@ -288,7 +288,7 @@ def dibao_application(
     return application
 
 
-# Grants (cases.workflow.schedules)
+# Grants (cases.grants)
 
 
 def approved_grant(

@@ -1,4 +1,4 @@
-"""Grant amount schedules and a grant's later life (cases.workflow.schedules):
+"""Grant amount schedules and a grant's later life (cases.grants):
 
 - GET /api/v1/grants/{id}/schedule/: the grant's schedule entries, every state;
 - POST /api/v1/grants/{id}/schedule/propose/: the calculation's amount from a month, proposed

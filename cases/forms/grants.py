@@ -1,6 +1,6 @@
 """Forms of the grant pages (cases/views/grants.py). They check the shape of the input only; the
 rules (who may act, the grant's state, the months a grant pays, the gradual-exit limit, the
-second person) are the cases.workflow.schedules services', and their field-keyed errors are put
+second person) are the cases.grants services', and their field-keyed errors are put
 back onto these forms.
 
 Fields a service requires (reasons, months) are optional here on purpose, so the page shows the

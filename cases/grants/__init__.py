@@ -54,6 +54,7 @@ from .amounts import (
     skipped_in_scope,
     with_confirmed_amount,
 )
+from .checks import locked_grant, require_month
 from .lifecycle import (
     gradual_exits_close,
     grant_gradual_exit,
@@ -90,10 +91,12 @@ __all__ = [
     "grant_terminate",
     "gradual_exits_close",
     "irregular_income",
+    "locked_grant",
     "recheck_due_after",
     "recheck_reminder_days",
     "recheck_reminders",
     "recheck_schedule_missing",
+    "require_month",
     "schedule_confirm",
     "schedule_confirmation_confirm",
     "schedule_confirmation_reject",

@@ -4,12 +4,13 @@ rejecting entries, notifications' links and recipients, audit events."""
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
+from relief.errors import state_error
 from relief.models import AuditEvent
 from relief.services import record
 
@@ -56,18 +57,14 @@ def locked_grant(*, actor, grant: Grant, roles, role_message: str) -> Grant:
     return grant
 
 
-def grant_state_error(grant: Grant, action: str) -> ValidationError:
-    return ValidationError(
-        {
-            "state": _("Cannot %(action)s: the grant is %(state)s (%(code)s).")
-            % {"action": action, "state": grant.get_state_display().lower(), "code": grant.state}
-        }
-    )
+GRANT_STATE = gettext_lazy("Cannot %(action)s: the grant is %(state)s (%(code)s).")
+# Proposals and standard changes: whoever proposed does not confirm or reject (DOMAIN.md §2).
+PROPOSER_REFUSED = gettext_lazy("You proposed this, so someone else must %(what)s it.")
 
 
 def require_state(grant: Grant, states, action: str) -> None:
     if grant.state not in states:
-        raise grant_state_error(grant, action)
+        raise state_error(grant, action, GRANT_STATE)
 
 
 def require_not_temporary(grant: Grant) -> None:
@@ -168,13 +165,6 @@ def audit(actor, target, town_code: str, what: str, **data) -> None:
         what=what,
         **data,
     )
-
-
-def require_second_person(actor, proposed_by_id: int, what: str) -> None:
-    if actor.pk == proposed_by_id:
-        raise PermissionDenied(
-            _("You proposed this, so someone else must %(what)s it.") % {"what": what}
-        )
 
 
 def supersede(*, grant_ids, from_month: datetime.date, actor, reason: str) -> int:

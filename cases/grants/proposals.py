@@ -6,19 +6,21 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from relief.dates import when
-from relief.errors import require_text
+from relief.errors import require_text, state_error
 from relief.history import with_actor
 
 from .. import selectors
 from ..inbox import Message, notify_many
 from ..models import Grant, Notification, ScheduleEntry
-from ..permissions import DECIDER_ROLES, PREPARER_ROLES, require_role
+from ..permissions import DECIDER_ROLES, PREPARER_ROLES, require_role, require_second_person
 from .amounts import amount_in_force, schedule_entries_in_scope
 from .checks import (
     DECIDER_MESSAGE,
     PROPOSER_MESSAGE,
+    PROPOSER_REFUSED,
     Entry,
     GrantState,
     audit,
@@ -31,7 +33,6 @@ from .checks import (
     require_month_of_grant,
     require_not_in_exit,
     require_not_temporary,
-    require_second_person,
     require_state,
     supersede,
 )
@@ -93,13 +94,7 @@ def _locked_entry(*, actor, entry: ScheduleEntry) -> ScheduleEntry:
     return entry
 
 
-def _entry_state_error(entry: ScheduleEntry, action: str) -> ValidationError:
-    return ValidationError(
-        {
-            "state": _("Cannot %(action)s: the schedule entry is %(state)s (%(code)s).")
-            % {"action": action, "state": entry.get_state_display().lower(), "code": entry.state}
-        }
-    )
+ENTRY_STATE = gettext_lazy("Cannot %(action)s: the schedule entry is %(state)s (%(code)s).")
 
 
 def _require_single(entry: ScheduleEntry) -> None:
@@ -125,9 +120,9 @@ def schedule_confirm(*, entry: ScheduleEntry, actor, now=None) -> ScheduleEntry:
     if entry.state == Entry.State.CONFIRMED:
         return entry
     if entry.state != Entry.State.PROPOSED:
-        raise _entry_state_error(entry, _("confirm"))
+        raise state_error(entry, _("confirm"), ENTRY_STATE)
     _require_single(entry)
-    require_second_person(actor, entry.proposed_by_id, _("confirm"))
+    require_second_person(actor, entry.proposed_by_id, PROPOSER_REFUSED % {"what": _("confirm")})
     grant = entry.grant
     if grant.ends_month is not None and entry.from_month > grant.ends_month:
         raise ValidationError(
@@ -164,9 +159,9 @@ def schedule_reject(*, entry: ScheduleEntry, actor, reason: str, now=None) -> Sc
     if entry.state == Entry.State.REJECTED:
         return entry
     if entry.state != Entry.State.PROPOSED:
-        raise _entry_state_error(entry, _("reject"))
+        raise state_error(entry, _("reject"), ENTRY_STATE)
     _require_single(entry)
-    require_second_person(actor, entry.proposed_by_id, _("reject"))
+    require_second_person(actor, entry.proposed_by_id, PROPOSER_REFUSED % {"what": _("reject")})
     reason = require_text(reason, "reason", _("Give the reasons for the rejection."))
     mark_rejected(entry, actor=actor, reason=reason, now=now)
     with_actor(entry, actor, reason).save()

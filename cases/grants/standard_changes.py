@@ -7,21 +7,23 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from relief.dates import when
-from relief.errors import require_text
+from relief.errors import require_text, state_error
 from relief.history import with_actor
 from relief.money import to_fen
 
 from .. import selectors
 from ..inbox import Message, notify_many
 from ..models import Grant, Notification, Role, ScheduleConfirmation, ScheduleEntry, Scheme, Town
-from ..permissions import require_role
+from ..permissions import require_role, require_second_person
 from .amounts import confirmed_entry, schedule_confirmations_in_scope
 from .checks import (
     CHUNK_SIZE,
     CITY_MESSAGE,
+    PROPOSER_REFUSED,
     SKIPPED_LISTED,
     Entry,
     GrantState,
@@ -30,7 +32,6 @@ from .checks import (
     city_supervisors,
     mark_rejected,
     require_month,
-    require_second_person,
     supersede,
 )
 
@@ -201,17 +202,7 @@ def _locked_confirmation(*, actor, confirmation: ScheduleConfirmation) -> Schedu
     return confirmation
 
 
-def _confirmation_state_error(confirmation, action: str) -> ValidationError:
-    return ValidationError(
-        {
-            "state": _("Cannot %(action)s: the standard change is %(state)s (%(code)s).")
-            % {
-                "action": action,
-                "state": confirmation.get_state_display().lower(),
-                "code": confirmation.state,
-            }
-        }
-    )
+CONFIRMATION_STATE = gettext_lazy("Cannot %(action)s: the standard change is %(state)s (%(code)s).")
 
 
 @transaction.atomic
@@ -227,8 +218,10 @@ def schedule_confirmation_confirm(
     if confirmation.state == State.CONFIRMED:
         return confirmation
     if confirmation.state != State.PROPOSED:
-        raise _confirmation_state_error(confirmation, _("confirm"))
-    require_second_person(actor, confirmation.proposed_by_id, _("confirm"))
+        raise state_error(confirmation, _("confirm"), CONFIRMATION_STATE)
+    require_second_person(
+        actor, confirmation.proposed_by_id, PROPOSER_REFUSED % {"what": _("confirm")}
+    )
     reason = _("Standard change #%(id)s confirmed") % {"id": confirmation.pk}
     entries = confirmation.entries.filter(state=Entry.State.PROPOSED).order_by("pk")
     grant_ids = list(entries.values_list("grant_id", flat=True))
@@ -283,8 +276,10 @@ def schedule_confirmation_reject(
     if confirmation.state == State.REJECTED:
         return confirmation
     if confirmation.state != State.PROPOSED:
-        raise _confirmation_state_error(confirmation, _("reject"))
-    require_second_person(actor, confirmation.proposed_by_id, _("reject"))
+        raise state_error(confirmation, _("reject"), CONFIRMATION_STATE)
+    require_second_person(
+        actor, confirmation.proposed_by_id, PROPOSER_REFUSED % {"what": _("reject")}
+    )
     reason = require_text(reason, "reason", _("Give the reasons for the rejection."))
     batch = list(confirmation.entries.filter(state=Entry.State.PROPOSED).select_for_update())
     for entry in batch:

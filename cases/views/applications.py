@@ -13,7 +13,6 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -49,8 +48,9 @@ from ..forms.applications import (
     SupplementRequestForm,
     TemporaryApproveForm,
 )
-from ..models import Application, Clock, Membership, Scheme
+from ..models import Application, Clock, Scheme
 from ..permissions import case_reader_required, registry_editor_required
+from ..selectors import head_name, with_heads
 from ..workflow import decisions, services, steps
 from ..workflow import selectors as workflow
 from . import workflow_ui
@@ -74,22 +74,6 @@ ERROR_LABELS = {
     **{field.name: capfirst(field.verbose_name) for field in Application._meta.fields},
     **KEY_LABELS,
 }
-
-
-def with_heads(queryset, path: str = "household"):
-    """Prefetch the current head of each row's household (one query, whatever the rows)."""
-    heads = Membership.objects.filter(
-        left_on__isnull=True, relation=Membership.Relation.HEAD
-    ).select_related("person")
-    return queryset.prefetch_related(
-        Prefetch(f"{path}__memberships", queryset=heads, to_attr="heads")
-    )
-
-
-def head_name(household) -> str:
-    """The head's name from the rows `with_heads` prefetched."""
-    heads = getattr(household, "heads", ())
-    return heads[0].person.name if heads else ""
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -493,12 +477,8 @@ def application_context(request, pk) -> dict:
     notice = application.notice if _has(application, "notice") else None
     extension = application.extension if _has(application, "extension") else None
     grant = application.grant if _has(application, "grant") else None
-    members = list(
-        Membership.objects.filter(household=application.household, left_on__isnull=True)
-        .select_related("person")
-        .order_by("id")
-    )
-    head = next((m.person for m in members if m.relation == Membership.Relation.HEAD), None)
+    members = list(selectors.current_members(application.household))
+    head = selectors.head_among(members)
     return {
         "application": application,
         "household": application.household,

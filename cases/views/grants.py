@@ -3,7 +3,7 @@ amount"), suspensions, gradual exit and re-check date, the actions on a grant, a
 changes (one proposal per grant of a scheme from a month, confirmed as a whole by a second city
 supervisor).
 
-Every action button posts to one view that calls exactly one cases.workflow.schedules service.
+Every action button posts to one view that calls exactly one cases.grants service.
 The services are the authority: an action they refuse (wrong role, wrong state, a month the
 grant does not pay, confirming what one proposed) shows their message on the page, with 400 or
 403, never a 500. Which buttons are offered is a courtesy that mirrors the services' checks."""
@@ -44,10 +44,10 @@ from ..forms.grants import (
     SuspendForm,
     TerminateForm,
 )
-from ..models import Grant, Membership, Role, ScheduleEntry, Scheme
+from ..models import Grant, Role, ScheduleEntry, Scheme
 from ..permissions import DECIDER_ROLES, PREPARER_ROLES, case_reader_required, role_of
+from ..selectors import head_name, with_heads
 from ..workflow import selectors as workflow
-from .applications import head_name, with_heads
 
 PAGE_SIZE = 50
 GrantState = Grant.State
@@ -68,13 +68,13 @@ KEY_LABELS = {
 }
 
 
-# A refused action shows the service's message on the page (cases.views.common.run_service).
+# A refused action shows the service's message on the page (relief.views.run_service).
 run_service = partial(common_run_service, labels=KEY_LABELS)
 
 
 def recheck_mark(grant: Grant, *, today: datetime.date) -> str:
     """ "overdue" or "due_soon" for an active grant's periodic re-check, in calendar days as the
-    daily reminders count them (cases.workflow.schedules.recheck_reminders); else ""."""
+    daily reminders count them (cases.grants.recheck_reminders); else ""."""
     due = grant.recheck_due_on
     if grant.state != GrantState.ACTIVE or due is None:
         return ""
@@ -363,11 +363,8 @@ def grant_page(request, pk, *, failed=None, status=200):
     if failed_form is not None:
         summary = [f"{_label(failed_key)} — {line}" for line in error_summary(failed_form)]
     head = (
-        Membership.objects.filter(
-            household_id=grant.household_id,
-            left_on__isnull=True,
-            relation=Membership.Relation.HEAD,
-        )
+        selectors.current_heads()
+        .filter(household_id=grant.household_id)
         .select_related("person")
         .first()
     )

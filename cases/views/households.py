@@ -42,14 +42,6 @@ def _filter_form(request) -> HouseholdFilterForm:
     return HouseholdFilterForm(request.GET or None, towns=towns, villages=villages)
 
 
-def _head(household):
-    """The current head among the prefetched current memberships (no query)."""
-    for membership in household.current_memberships:
-        if membership.relation == Membership.Relation.HEAD:
-            return membership.person
-    return None
-
-
 @require_GET
 @case_reader_required
 def household_list(request):
@@ -57,7 +49,10 @@ def household_list(request):
     filters = form.filters() if form.is_bound else {}
     households = selectors.household_list(user=request.user, **filters)
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(household, _head(household)) for household in page.object_list]
+    rows = [
+        (household, selectors.head_among(household.current_memberships))
+        for household in page.object_list
+    ]
     return render(
         request,
         "cases/household_list.html",
@@ -106,7 +101,7 @@ def _csv_lines(households):
         ]
     )
     for household in households.iterator(chunk_size=EXPORT_CHUNK):
-        head = _head(household)
+        head = selectors.head_among(household.current_memberships)
         yield writer.writerow(
             [
                 _cell(value)

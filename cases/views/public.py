@@ -1,7 +1,7 @@
 """The public notice board (DOMAIN.md §2 "the public", §7): the notices (公示) running today, by
 town and village or community, without login. It shows what a posted notice shows — the
 masked head name (张*明), the household size, the amount and the notice period — and nothing
-else: the rows are read as those values only (cases.workflow_ui.current_notices)."""
+else: the rows are read as those values only (cases.views.workflow_ui.current_notices)."""
 
 from itertools import groupby
 

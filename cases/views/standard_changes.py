@@ -28,7 +28,7 @@ from ..forms.grants import (
 )
 from ..models import Role, ScheduleConfirmation, ScheduleEntry
 from ..permissions import case_reader_required, role_of
-from .applications import head_name, with_heads
+from ..selectors import head_name, with_heads
 from .grants import KEY_LABELS, PAGE_SIZE, run_service
 
 

@@ -15,9 +15,9 @@ from .. import inbox as inbox_services
 from .. import selectors
 from ..models import Role, ScheduleConfirmation, Village
 from ..permissions import APPROVAL_ROLES, DASHBOARD_ROLES, case_reader_required, role_of
+from ..selectors import head_name, with_heads
 from ..workflow import selectors as workflow
 from . import workflow_ui
-from .applications import head_name, with_heads
 
 PAGE_SIZE = 50
 

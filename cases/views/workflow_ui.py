@@ -187,7 +187,7 @@ ACTION_ORDER = (
 
 
 def preparer_ids(application: Application, events) -> set[int]:
-    """As cases.workflow.common.preparer_ids, from the events the page already read."""
+    """As cases.workflow.checks.preparer_ids, from the events the page already read."""
     ids = {
         event.actor_id
         for event in events

@@ -7,7 +7,9 @@
 - completeness.py: the one list of what a complete file holds;
 - clocks.py: the working-day clocks, their pauses and the calendar_changed receiver;
 - sweep.py: the daily job (reminders, escalation, breaches);
-- inbox.py: notifications; grants.py: the grant an approval creates;
-- common.py: scope, role and state checks every step makes, who prepared an application;
+- checks.py: the scope, role and state checks every step makes, who prepared an application,
+  the step log;
 - selectors.py: a user's work, the approval queue, the inbox, breaches, the town dashboard.
+
+The grant an approval creates, and its schedules, are cases.grants; notifications cases.inbox.
 """

@@ -23,8 +23,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from .. import selectors
 from ..calculation import check_proposed_amount, scheme_rule
-from ..models import Application, Authorisation, Household, IncomeLine, Membership
+from ..models import Application, Authorisation, Household, IncomeLine
 
 ALL_SCOPES = frozenset(Authorisation.Scope.values) - {Authorisation.Scope.ALL}
 
@@ -83,14 +84,10 @@ def missing_items(
     temporary-assistance amount needs the city supervisor."""
     missing: dict[str, list[str]] = {}
     household = application.household
-    members = list(
-        Membership.objects.filter(household=household, left_on__isnull=True)
-        .select_related("person")
-        .order_by("id")
-    )
+    members = list(selectors.current_members(household))
     if household.status != Household.Status.ACTIVE:
         _add(missing, "household", _("The household is closed."))
-    if not any(m.relation == Membership.Relation.HEAD for m in members):
+    if selectors.head_among(members) is None:
         _add(missing, "head", _("The household has no current head of household."))
 
     needs_city = None

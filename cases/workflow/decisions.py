@@ -26,8 +26,9 @@ from ..models import Application, ApplicationEvent, Clock, Extension, Notificati
 from ..models.applications import OPEN_STATES
 from ..permissions import DECIDER_ROLES, role_of
 from . import clocks
-from .common import (
+from .checks import (
     State,
+    application_state_error,
     current_calculation,
     event,
     failed_checks,
@@ -36,7 +37,6 @@ from .common import (
     require_not_preparer,
     rule,
     save,
-    state_error,
 )
 
 Kind = ApplicationEvent.Kind
@@ -139,7 +139,7 @@ def application_decide(
     else:
         states = TEMPORARY_DECIDE_STATES
     if application.state not in states:
-        raise state_error(application, _("approve") if approve else _("reject"))
+        raise application_state_error(application, _("approve") if approve else _("reject"))
     require_not_preparer(actor, application, _("decide it"))
     reasons = (reasons or "").strip()
     if not approve:

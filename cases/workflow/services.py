@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..models.applications import OPEN_STATES
 from . import clocks
-from .common import (
+from .checks import (
     State,
     decider_role,
     event,

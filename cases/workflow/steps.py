@@ -18,19 +18,19 @@ from relief.dates import when
 from relief.errors import require_text
 from relief.history import with_actor
 
+from .. import selectors
 from ..grants.create import grant_starts_month
 from ..models import (
     Application,
     ApplicationEvent,
     Clock,
-    Membership,
     Pause,
     PublicNotice,
     Role,
 )
 from ..models.applications import mask_name
 from . import clocks
-from .common import (
+from .checks import (
     State,
     current_calculation,
     decider_role,
@@ -218,12 +218,8 @@ def application_notice_start(
             }
         )
     limits = rule(application, today)
-    members = list(
-        Membership.objects.filter(household=application.household, left_on__isnull=True)
-        .select_related("person")
-        .order_by("id")
-    )
-    head = next((m.person for m in members if m.relation == Membership.Relation.HEAD), None)
+    members = list(selectors.current_members(application.household))
+    head = selectors.head_among(members)
     total = (application.calculation or {}).get("total")
     notice = PublicNotice(
         application=application,

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import selectors as case_selectors
 from cases.models import Role
 from cases.permissions import DECIDER_ROLES, case_reader_required, role_of
-from cases.views.applications import head_name, with_heads
+from cases.selectors import head_name, with_heads
 from relief.dates import parse_month_key
 from relief.views import Action, action_forms, failed_summary, querystring_without_page, run_action
 

@@ -1,4 +1,4 @@
-"""Grant amount schedules and a grant's later life (cases.workflow.schedules): proposals and their
+"""Grant amount schedules and a grant's later life (cases.grants): proposals and their
 second-person confirmation, standard changes confirmed at once, what a grant pays for a month,
 suspension, termination, gradual exit, re-checks and their reminders."""
 

@@ -24,7 +24,7 @@ from cases.models import (
 )
 from cases.workflow import decisions, services, steps
 from cases.workflow import selectors as workflow
-from cases.workflow.common import preparer_ids
+from cases.workflow.checks import preparer_ids
 from cases.workflow.sweep import clocks_sweep
 from relief.models import AuditEvent
 from tests.factories import (

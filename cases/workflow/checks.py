@@ -3,30 +3,28 @@ prepare and who may decide (DOMAIN.md §2); the step log."""
 
 import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from relief.errors import state_error
 from relief.history import with_actor
 
 from .. import selectors
 from ..calculation import CHECK_LABELS, calculate, scheme_rule
 from ..models import Application, ApplicationEvent, Pause, Role
-from ..permissions import PREPARER_ROLES, require_role
+from ..permissions import PREPARER_ROLES, require_role, require_second_person
 
 State = Application.State
 
 
-def state_error(application: Application, action: str) -> ValidationError:
-    return ValidationError(
-        {
-            "state": _("Cannot %(action)s: the application is in state “%(state)s” (%(code)s).")
-            % {
-                "action": action,
-                "state": application.get_state_display(),
-                "code": application.state,
-            }
-        }
-    )
+APPLICATION_STATE = gettext_lazy(
+    "Cannot %(action)s: the application is in state “%(state)s” (%(code)s)."
+)
+
+
+def application_state_error(application: Application, action: str) -> ValidationError:
+    return state_error(application, action, APPLICATION_STATE, lower=False)
 
 
 def require_preparer_role(actor) -> None:
@@ -65,7 +63,7 @@ def locked(
         or _("Your role may not prepare applications: case workers and supervisors do."),
     )
     if application.state not in states:
-        raise state_error(application, action)
+        raise application_state_error(application, action)
     if not while_paused:
         waiting = open_pause(application, kind=Pause.Kind.SUPPLEMENT)
         if waiting is not None:
@@ -124,14 +122,16 @@ def preparer_ids(application: Application) -> set[int]:
 
 
 def require_not_preparer(actor, application: Application, what: str) -> None:
-    if actor.pk in preparer_ids(application):
-        raise PermissionDenied(
-            _(
-                "You prepared this application (you created it or carried out one of its "
-                "steps), so someone else must %(what)s."
-            )
-            % {"what": what}
+    """Whoever prepared an application does not decide it (DOMAIN.md §2)."""
+    require_second_person(
+        actor,
+        preparer_ids(application),
+        _(
+            "You prepared this application (you created it or carried out one of its "
+            "steps), so someone else must %(what)s."
         )
+        % {"what": what},
+    )
 
 
 def is_dibao_like(application: Application) -> bool:
