@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Payment run benchmark (issue 4, "What must be shown"): 1,000,000 active dibao grants.
+"""Payment run benchmark: 1,000,000 active dibao grants.
 
 Run by hand on PostgreSQL; it prints figures and asserts nothing about time:
 

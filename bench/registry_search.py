@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Registry search benchmark (issue 2 §9): household search over 1,000,000 households.
+"""Registry search benchmark: household search over 1,000,000 households.
 
 Run by hand; it prints figures and asserts nothing about time:
 

@@ -45,10 +45,6 @@ def can_reveal_id(user) -> bool:
     return role_of(user) in ID_REVEALERS
 
 
-def can_configure(user) -> bool:
-    return role_of(user) == Role.ADMINISTRATOR or bool(user and user.is_superuser)
-
-
 def require(allowed: bool, message: str | None = None) -> None:
     if not allowed:
         raise PermissionDenied(message or _("Your role may not do this."))

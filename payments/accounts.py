@@ -1,4 +1,4 @@
-"""Payee accounts (issue 4 §1): the bank account a grant pays into.
+"""Payee accounts (DOMAIN.md §9): the bank account a grant pays into.
 
 A new or changed account is proposed by a case worker or supervisor of the grant's town and
 confirmed by a supervisor who did not propose it (DESIGN.md: money changes need two people);

@@ -1,5 +1,5 @@
-"""Bank files: a batch's payments in the column layout a bank takes for a batch transfer (issue 4
-§4; the exact shape is in docs/bank-files.md).
+"""Bank files: a batch's payments in the column layout a bank takes for a batch transfer (the
+exact shape is in docs/bank-files.md).
 
 One row per `seq` (序号): all lines of one grant in a batch share a row, which pays their sum net
 of any deduction. The file ends with a totals line (合计, the number of rows, the total). Account
@@ -223,14 +223,6 @@ def roster_rows(batch: Batch) -> list[RosterRow]:
             )
         )
     return result
-
-
-def batch_row_totals(batch: Batch) -> tuple[int, Decimal]:
-    """(rows, total) of the batch's bank file, without reading the rows."""
-    lines = batch_row_lines(batch)
-    rows = lines.values("seq").distinct().count()
-    total = lines.aggregate(total=Sum("amount"))["total"]
-    return rows, to_fen(total if total is not None else ZERO)
 
 
 def default_layout() -> BankFileLayout:

@@ -1,4 +1,4 @@
-"""A batch's way to the bank (issue 4 §2–3; DOMAIN.md §2): maker-checker.
+"""A batch's way to the bank (DOMAIN.md §2): maker-checker.
 
 draft → submitted (by a town supervisor of the town or the city supervisor: the submitter is
 the maker; a run the scheduler started has no maker until someone submits it) → approved (by a

@@ -1,4 +1,4 @@
-"""Corrections (DOMAIN.md §9; DESIGN.md invariants; issue 4 §6): reassessments, the recoveries
+"""Corrections (DOMAIN.md §9; DESIGN.md invariants): reassessments, the recoveries
 (追回) and back-pay (补发) they create, their confirmation by a second person, refunds, and fine
 decisions.
 
@@ -13,9 +13,8 @@ in the runs (payments.runs, settled by payments.returns).
 
 Months not yet paid need no correction: the next run pays the confirmed amount.
 
-Fraud (DOMAIN.md §9): a fine (1–3 × the amount) follows a separate penalty procedure. Relief
-records the decision (fine_decision_record) and never computes or deducts one; a fine never
-changes a recovery's balance.
+Fraud (DOMAIN.md §9): a fine (1–3 × the amount) follows a separate penalty procedure, whose
+decision payments.fines records; a fine never changes a recovery's balance.
 
 Who: case workers and supervisors of the grant's town propose manual orders and reassess a grant;
 a town supervisor of the town or the city supervisor confirms or rejects, never what they
@@ -26,7 +25,7 @@ order a 403, the wrong state a 400.
 
 import datetime
 import logging
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -38,18 +37,17 @@ from cases import selectors
 from cases.grants import locked_grant, require_month
 from cases.models import Grant, Role, ScheduleEntry
 from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, require_role, require_second_person
-from relief.dates import first_of_month, month_key, parse_month_key, when
+from relief.dates import first_of_month, month_key, parse_month_key, past_date, when
 from relief.errors import require_text, state_error
 from relief.history import with_actor
 from relief.models import AuditEvent
-from relief.money import ZERO, to_fen
+from relief.money import ZERO, parse_amount, to_fen
 from relief.services import record
 
 from . import ledger
 from . import selectors as payment_selectors
 from .models import (
     BackPay,
-    FineDecision,
     PaymentLine,
     Reassessment,
     ReassessmentMonth,
@@ -77,30 +75,6 @@ def pending_deductions(grant_id: int) -> Decimal:
         grant_id=grant_id, kind=PaymentLine.Kind.DEDUCTION, status=PaymentLine.Status.PENDING
     ).aggregate(total=Sum("amount"))["total"]
     return -to_fen(total or ZERO)
-
-
-def amount_field(value, field: str) -> Decimal:
-    """A positive amount in yuan with at most two decimals. A typed amount is never rounded
-    (1.005 is an error, not 1.01)."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise ValidationError(
-            {field: _("“%(value)s” is not an amount in yuan.") % {"value": value}}
-        ) from None
-    if not amount.is_finite() or amount <= 0:
-        raise ValidationError({field: _("An amount is more than 0.00 yuan.")})
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationError({field: _("An amount has at most two decimals (fen).")})
-    return to_fen(amount)
-
-
-def _past_date(day, field: str, today: datetime.date) -> datetime.date:
-    if not isinstance(day, datetime.date) or isinstance(day, datetime.datetime):
-        raise ValidationError({field: _("Give a date.")})
-    if day > today:
-        raise ValidationError({field: _("The date is in the future.")})
-    return day
 
 
 # Reassessment
@@ -327,7 +301,7 @@ def _order_months(grant: Grant, months, today: datetime.date) -> dict[str, str]:
                     % {"month": month_key(month)}
                 }
             )
-        result[month_key(month)] = str(amount_field(value, "months"))
+        result[month_key(month)] = str(parse_amount(value, "months"))
     return result
 
 
@@ -400,7 +374,7 @@ def backpay_create(
 # Confirmation and rejection (a second person)
 
 
-def _locked_order(model, *, actor, order, roles, role_message):
+def locked_order(model, *, actor, order, roles, role_message):
     """The order, locked: another town's is a 404, the wrong role a 403."""
     order = selectors.get_in_scope(
         selectors.scope_by_town(model.objects.all(), actor, "grant__town")
@@ -455,7 +429,7 @@ def recovery_confirm(
     capped, off by default). `fraud` sets whether fraud was involved (None keeps the proposal's
     flag). A second person only; confirming a confirmed recovery again changes nothing."""
     today, now = when(today, now)
-    recovery = _locked_order(
+    recovery = locked_order(
         Recovery, actor=actor, order=recovery, roles=DECIDER_ROLES, role_message=DECIDER_MESSAGE
     )
     if recovery.state in (Recovery.State.CONFIRMED, Recovery.State.SETTLED):
@@ -495,7 +469,7 @@ def recovery_confirm(
 def recovery_reject(*, actor, recovery: Recovery, reason: str) -> Recovery:
     """Reject a proposed recovery with reasons (a second person, as for confirming). Its months
     count as uncorrected again. Rejecting a rejected recovery again changes nothing."""
-    recovery = _locked_order(
+    recovery = locked_order(
         Recovery, actor=actor, order=recovery, roles=DECIDER_ROLES, role_message=DECIDER_MESSAGE
     )
     return _reject(actor, recovery, reason)
@@ -508,7 +482,7 @@ def backpay_confirm(
     """Confirm a proposed back-pay: the next payment run pays it (a second person only).
     Confirming a confirmed back-pay again changes nothing."""
     _today, now = when(None, now)
-    backpay = _locked_order(
+    backpay = locked_order(
         BackPay, actor=actor, order=backpay, roles=DECIDER_ROLES, role_message=DECIDER_MESSAGE
     )
     if backpay.state in (BackPay.State.CONFIRMED, BackPay.State.SETTLED):
@@ -529,7 +503,7 @@ def backpay_confirm(
 def backpay_reject(*, actor, backpay: BackPay, reason: str) -> BackPay:
     """Reject a proposed back-pay with reasons (a second person). Rejecting a rejected
     back-pay again changes nothing."""
-    backpay = _locked_order(
+    backpay = locked_order(
         BackPay, actor=actor, order=backpay, roles=DECIDER_ROLES, role_message=DECIDER_MESSAGE
     )
     return _reject(actor, backpay, reason)
@@ -549,7 +523,7 @@ def _reject(actor, order, reason: str):
     return order
 
 
-# Repayment by refund, fine decisions
+# Repayment by refund
 
 
 @transaction.atomic
@@ -569,13 +543,13 @@ def recovery_refund_record(
     bank count as repaid already, so a refund and a deduction together never repay more than
     the balance."""
     today, now = when(today, now)
-    recovery = _locked_order(
+    recovery = locked_order(
         Recovery, actor=actor, order=recovery, roles={Role.FINANCE}, role_message=FINANCE_MESSAGE
     )
     if recovery.state != Recovery.State.CONFIRMED:
         raise state_error(recovery, _("record a refund"), ORDER_STATE)
-    amount = amount_field(amount, "amount")
-    received_on = _past_date(received_on, "received_on", today)
+    amount = parse_amount(amount, "amount")
+    received_on = past_date(received_on, "received_on", today)
     open_balance = recovery.balance
     if recovery.method == Recovery.Method.DEDUCTION:
         open_balance -= min(pending_deductions(recovery.grant_id), open_balance)
@@ -616,59 +590,3 @@ def recovery_refund_record(
         balance=str(recovery.balance),
     )
     return repayment
-
-
-@transaction.atomic
-def fine_decision_record(
-    *,
-    actor,
-    recovery: Recovery,
-    amount,
-    decided_on: datetime.date,
-    reference: str,
-    note: str = "",
-    today: datetime.date | None = None,
-    now: datetime.datetime | None = None,
-) -> FineDecision:
-    """Record a fine decided in the separate penalty procedure for fraud (DOMAIN.md §9: 1–3 ×
-    the amount): only on a confirmed recovery with fraud involved; the amount is the
-    decision's, never computed, and never deducted or added to the balance."""
-    today, now = when(today, now)
-    recovery = _locked_order(
-        Recovery, actor=actor, order=recovery, roles=DECIDER_ROLES, role_message=DECIDER_MESSAGE
-    )
-    if not recovery.fraud:
-        raise ValidationError(
-            {
-                "recovery": _(
-                    "A fine is recorded only for a recovery where fraud was involved: this one "
-                    "is not marked as fraud."
-                )
-            }
-        )
-    if recovery.state not in (Recovery.State.CONFIRMED, Recovery.State.SETTLED):
-        raise state_error(recovery, _("record a fine decision"), ORDER_STATE)
-    amount = amount_field(amount, "amount")
-    decided_on = _past_date(decided_on, "decided_on", today)
-    reference = require_text(reference, "reference", _("Give the decision's reference."))
-    note = (note or "").strip()
-    fine = FineDecision(
-        recovery=recovery,
-        amount=amount,
-        decided_on=decided_on,
-        reference=reference[:100],
-        note=note,
-        recorded_by=actor,
-        recorded_at=now,
-    )
-    with_actor(fine, actor, note or _("Fine decision %(reference)s") % {"reference": reference})
-    fine.save()
-    record(
-        actor=actor,
-        action=AuditEvent.Action.FINE,
-        target=recovery,
-        town_code=recovery.grant.town.code,
-        amount=str(amount),
-        reference=reference,
-    )
-    return fine

@@ -1,4 +1,4 @@
-"""Demo payments (issue 4 §8): dibao grants with confirmed payee accounts and the last three
+"""Demo payments: dibao grants with confirmed payee accounts and the last three
 months paid, so that next month's payment run has work at once.
 
 `seed_payments_demo(today=...)` needs the demo users and towns (`manage.py seed_demo`) and makes

@@ -1,4 +1,4 @@
-"""The entitlement ledger (issue 4 §6; DESIGN.md "A month's close"): for every grant and month,
+"""The entitlement ledger (DESIGN.md "A month's close"): for every grant and month,
 what was due, what was paid, what corrections were already ordered, and the difference.
 
 - due: THE rule, cases.grants.with_confirmed_amount (the grant's confirmed schedule;

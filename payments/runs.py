@@ -1,4 +1,4 @@
-"""The payment run (issue 4 §2–3; DESIGN.md "A month's close", step 4): set-based, per town.
+"""The payment run (DESIGN.md "A month's close", step 4): set-based, per town.
 
 `payment_run(period=..., kind=...)` writes, for every town (or one), the lines that are missing
 for the period into the town's draft batch, in ONE transaction per town:
@@ -154,7 +154,7 @@ class RunResult:
         return text
 
     def as_dict(self) -> dict:
-        """The command's JSON line (issue 4 §7)."""
+        """The command's JSON line (manage.py payment_run)."""
         return {
             "period": self.period.strftime("%Y-%m"),
             "batches": self.batches,

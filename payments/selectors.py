@@ -50,10 +50,6 @@ def account_get(*, user, pk) -> PayeeAccount:
     return case_selectors.get_in_scope(accounts_in_scope(user).select_related("grant__town"), pk=pk)
 
 
-def run_get(*, user, pk) -> PaymentRun:
-    return case_selectors.get_in_scope(runs_in_scope(user), pk=pk)
-
-
 def payment_rule_in_force(day: datetime.date) -> PaymentRule | None:
     """The dated payment rule in force on `day` (the latest one that started by then): whether
     recoveries may be deducted, and the cap (DOMAIN.md §9)."""

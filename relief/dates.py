@@ -38,3 +38,13 @@ def parse_month_key(key: str, field: str = "months") -> datetime.date:
         raise ValidationError(
             {field: _("“%(value)s” is not a month: write YYYY-MM.") % {"value": key}}
         ) from None
+
+
+def past_date(day, field: str, today: datetime.date) -> datetime.date:
+    """A date that has happened (a refund received, a decision taken), as an error on `field`
+    when it is not a date or lies in the future."""
+    if not isinstance(day, datetime.date) or isinstance(day, datetime.datetime):
+        raise ValidationError({field: _("Give a date.")})
+    if day > today:
+        raise ValidationError({field: _("The date is in the future.")})
+    return day

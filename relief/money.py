@@ -1,6 +1,9 @@
 """Money helpers: Decimal yuan, rounded ROUND_HALF_UP to the fen. The one rounding rule."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -18,3 +21,19 @@ def to_fen(value: Decimal | int | str) -> Decimal:
 def money_sum(values) -> Decimal:
     """Sum of Decimal amounts; an empty sum is Decimal('0.00')."""
     return to_fen(sum(values, ZERO))
+
+
+def parse_amount(value, field: str) -> Decimal:
+    """A typed positive amount in yuan with at most two decimals, as an error on `field` when it
+    is not one. A typed amount is never rounded (1.005 is an error, not 1.01)."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError(
+            {field: _("“%(value)s” is not an amount in yuan.") % {"value": value}}
+        ) from None
+    if not amount.is_finite() or amount <= 0:
+        raise ValidationError({field: _("An amount is more than 0.00 yuan.")})
+    if amount != amount.quantize(FEN):
+        raise ValidationError({field: _("An amount has at most two decimals (fen).")})
+    return to_fen(amount)

@@ -1,5 +1,5 @@
 """Caseload import: households with their members, income and assets from an XLSX or CSV file
-in the documented template (docs/import-template.md; issue 2 §5).
+in the documented template (docs/import-template.md).
 
 One row per member; `household_ref` groups the rows of one household. A file is all or
 nothing: every row is checked first (cell formats, ID numbers, one head per household, the

@@ -31,7 +31,7 @@ from relief.api import (
 )
 from relief.dates import month_key
 
-from .. import corrections, ledger
+from .. import corrections, fines, ledger
 from ..models import BackPay, Recovery
 from .base import PaymentsApi
 
@@ -466,7 +466,7 @@ class RecoveryFineApi(PaymentsApi):
     def post(self, request, pk):
         data = self.validated(FineSerializer)
         recovery = selectors.get_in_scope(ledger.recoveries_in_scope(request.user), pk=pk)
-        corrections.fine_decision_record(actor=request.user, recovery=recovery, **data)
+        fines.fine_decision_record(actor=request.user, recovery=recovery, **data)
         return recovery_response(request.user, pk, status.HTTP_201_CREATED)
 
 

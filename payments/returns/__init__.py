@@ -1,5 +1,5 @@
-"""Bank returns: the bank's answer to a sent batch, imported whole or not at all (issue 4 §5; the
-file's shape is in docs/bank-files.md).
+"""Bank returns: the bank's answer to a sent batch, imported whole or not at all (the file's
+shape is in docs/bank-files.md).
 
 The file is the exported bank file plus 状态 (成功/失败) and 失败原因 columns, with its totals
 line. Rows are matched by 序号 AND 账号 against the batch's rows and their amounts checked; the

@@ -1,4 +1,4 @@
-"""Payee accounts of a grant (issue 4 §1): the confirmed account (masked) and a proposal waiting
+"""Payee accounts of a grant: the confirmed account (masked) and a proposal waiting
 for a second person, with the buttons to propose (case workers and supervisors of the town) and
 to confirm or reject (a supervisor who did not propose it: payments.accounts decides).
 

@@ -1,4 +1,4 @@
-"""Batch pages (issue 4 §9): the list with its filters and totals, and a batch's page with its
+"""Batch pages: the list with its filters and totals, and a batch's page with its
 totals, who did what when, its lines, the bank files exported and the returns imported, and the
 buttons of its way to the bank: submit, approve, reject, send (payments.batches), the bank file
 (payments.bankfiles, finance) and the bank's return (payments.returns, finance); then the

@@ -1,4 +1,4 @@
-"""Recovery (追回) and back-pay (补发) queues and pages (issue 4 §6, §9; DOMAIN.md §9).
+"""Recovery (追回) and back-pay (补发) queues and pages (DOMAIN.md §9).
 
 The lists show the orders of the user's towns, by default those awaiting the user's decision
 (a supervisor: proposed, not created by them; payments.ledger.orders_awaiting); each order's
@@ -24,7 +24,7 @@ from cases.selectors import head_name, with_heads
 from relief.dates import parse_month_key
 from relief.views import Action, action_forms, failed_summary, querystring_without_page, run_action
 
-from .. import corrections, ledger
+from .. import corrections, fines, ledger
 from ..forms import (
     FineForm,
     NoteForm,
@@ -76,7 +76,7 @@ RECOVERY_ACTIONS: dict[str, Action] = {
     "fine": Action(
         gettext_lazy("Record a fine decision"),
         FineForm,
-        lambda actor, order, data: corrections.fine_decision_record(
+        lambda actor, order, data: fines.fine_decision_record(
             actor=actor,
             recovery=order,
             amount=data["amount"],

@@ -1,4 +1,4 @@
-"""Entitlement ledger pages (issue 4 §6): a household's ledger per grant and month (due, paid,
+"""Entitlement ledger pages: a household's ledger per grant and month (due, paid,
 corrected, difference; payments.ledger.household_ledger) linked from the household's page, and
 the city totals by town and month (payments.ledger.city_totals: city-wide roles see every town,
 town roles their towns), with a CSV download recorded as an audit event ("export")."""

@@ -1,4 +1,4 @@
-"""Payment run pages (issue 4 §2, §9): the runs with their progress, a form to start one for a
+"""Payment run pages: the runs with their progress, a form to start one for a
 period (and a town) for supervisors, and a run's page, which polls a small JSON endpoint every
 2 seconds while the run is running and shows its result when it is done.
 

@@ -1,4 +1,4 @@
-"""The registry in a real browser (issue 2, "What must be shown"): a case worker in 茶山 logs
+"""The registry in a real browser: a case worker in 茶山 logs
 in, registers a household of two through the new-household form (the second member row is
 added by the page's JavaScript), finds it by the last four characters of a member's ID number,
 opens it, and cannot see a household of 大朗 in the list, in a search, or at its address.

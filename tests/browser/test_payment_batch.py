@@ -1,4 +1,4 @@
-"""A payment batch in a real browser (issue 4, "what must be shown"): the city supervisor has
+"""A payment batch in a real browser: the city supervisor has
 submitted 茶山's monthly batch (so the city supervisor is its maker); the 茶山 town supervisor
 finds it under Payments, opens it and approves it; the finance officer then opens it and
 downloads its bank file, whose header row and totals line are checked. The pages are in

@@ -1,4 +1,4 @@
-"""Temporary assistance in a real browser (issue 3): a case worker in 茶山 creates an application
+"""Temporary assistance in a real browser: a case worker in 茶山 creates an application
 for a prepared household on its page, submits it and accepts it; the town supervisor then finds
 it in the approval queue with its due date, next to an older application whose clock is overdue,
 opens it and approves it; the page shows it approved, with its grant. The pages are in Chinese

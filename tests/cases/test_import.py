@@ -1,4 +1,4 @@
-"""Caseload import from XLSX/CSV (issue 2 §5): the template, the all-or-nothing checks with a
+"""Caseload import from XLSX/CSV (cases/imports/, docs/import-template.md): the template, the all-or-nothing checks with a
 report naming every bad row, the command, the upload pages and the task."""
 
 import csv

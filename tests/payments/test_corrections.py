@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from cases import grants as schedules
 from cases.models import Role, ScheduleEntry
-from payments import corrections, ledger, tasks
+from payments import corrections, fines, ledger, tasks
 from payments import selectors as payment_selectors
 from payments.models import (
     BackPay,
@@ -639,7 +639,7 @@ def test_a_fine_is_recorded_for_fraud_and_never_changes_the_balance(
         actor=supervisor_chashan, recovery=recovery, fraud=True, today=TODAY
     )
 
-    fine = corrections.fine_decision_record(
+    fine = fines.fine_decision_record(
         actor=city_supervisor,
         recovery=recovery,
         amount="900.00",
@@ -674,7 +674,7 @@ def fine(actor, recovery, **kwargs):
         "today": TODAY,
     }
     values.update(kwargs)
-    return corrections.fine_decision_record(actor=actor, recovery=recovery, **values)
+    return fines.fine_decision_record(actor=actor, recovery=recovery, **values)
 
 
 def test_a_fine_is_refused_without_fraud(confirmed, city_supervisor):
