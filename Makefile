@@ -22,7 +22,7 @@ ARGS ?=
 help:
 	@echo "make run       set up, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make test      run the test suite (ARGS=... passes arguments to pytest)"
-	@echo "make lint      ruff check + ruff format --check"
+	@echo "make lint      ruff check + ruff format --check + the import contracts (lint-imports)"
 	@echo "make format    ruff format + ruff check --fix"
 	@echo "make check     makemigrations --check and Django's system checks"
 	@echo "make bench     registry search benchmark (bench/registry_search.py)"
@@ -70,6 +70,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .
