@@ -12,7 +12,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -64,6 +64,14 @@ def _locked_account(*, actor, account: PayeeAccount) -> PayeeAccount:
     return account
 
 
+def payee_candidates(grant: Grant, today: datetime.date) -> QuerySet[Membership]:
+    """Who may hold the grant's account: the memberships of its household current on `today`
+    (not left, or leaving no earlier than today)."""
+    return Membership.objects.filter(
+        Q(left_on__isnull=True) | Q(left_on__gte=today), household_id=grant.household_id
+    )
+
+
 @transaction.atomic
 def payee_account_propose(
     *,
@@ -85,11 +93,7 @@ def payee_account_propose(
     require_role(actor, PREPARER_ROLES, PROPOSER_MESSAGE)
     reason = require_text(reason, "reason", _("Say why this account is proposed."))
     today = timezone.localdate(now)
-    is_member = Membership.objects.filter(
-        Q(left_on__isnull=True) | Q(left_on__gte=today),
-        household_id=grant.household_id,
-        person_id=getattr(payee, "pk", None),
-    ).exists()
+    is_member = payee_candidates(grant, today).filter(person_id=getattr(payee, "pk", None)).exists()
     if not is_member:
         raise ValidationError(
             {"payee": _("The payee must be a current member of the grant's household.")}

@@ -28,7 +28,7 @@ from cases import selectors as case_selectors
 from cases.models import Application, Clock, Role
 from cases.permissions import DECIDER_ROLES, require_role, require_second_person
 from cases.workflow.decisions import application_disbursement_record
-from relief.dates import when
+from relief.dates import month_key, when
 from relief.errors import require_text, state_error
 from relief.history import with_actor
 from relief.models import AuditEvent
@@ -70,7 +70,7 @@ def _audit(actor, batch: Batch, action: str, **data) -> None:
         action=action,
         target=batch,
         town_code=batch.town.code,
-        period=batch.period.strftime("%Y-%m"),
+        period=month_key(batch.period),
         kind=batch.kind,
         lines=batch.line_count,
         total=str(batch.total_amount),

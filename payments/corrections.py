@@ -1,6 +1,5 @@
 """Corrections (DOMAIN.md §9; DESIGN.md invariants): reassessments, the recoveries
-(追回) and back-pay (补发) they create, their confirmation by a second person, refunds, and fine
-decisions.
+(追回) and back-pay (补发) they create, their confirmation by a second person, and refunds.
 
 The chain: a confirmed schedule entry that reaches back into months already paid → a
 reassessment (automatic: payments.ledger's due − paid − corrected per month, from the entry's
@@ -18,8 +17,8 @@ decision payments.fines records; a fine never changes a recovery's balance.
 
 Who: case workers and supervisors of the grant's town propose manual orders and reassess a grant;
 a town supervisor of the town or the city supervisor confirms or rejects, never what they
-created (orders the system created, created_by empty, any of them); finance records refunds;
-supervisors record fine decisions. Another town's order is a 404, the wrong role or one's own
+created (orders the system created, created_by empty, any of them); finance records refunds.
+Another town's order is a 404, the wrong role or one's own
 order a 403, the wrong state a 400.
 """
 

@@ -53,7 +53,7 @@ from cases.models import (
     Town,
 )
 from cases.workflow import decisions
-from relief.dates import add_months
+from relief.dates import add_months, first_of_month
 from relief.history import with_actor
 from relief.workdays import is_working_day
 
@@ -171,7 +171,7 @@ def working_day(day: datetime.date, after: int = 0) -> datetime.date:
 
 def demo_periods(today: datetime.date) -> list[datetime.date]:
     """The months paid: the last MONTHS months up to today's."""
-    current = today.replace(day=1)
+    current = first_of_month(today)
     return [add_months(current, offset) for offset in range(1 - MONTHS, 1)]
 
 
@@ -255,7 +255,7 @@ def _grant_ensure(ctx: _Context, town: Town, n: int, decided_on: datetime.date) 
         return False
     rng = random.Random(ref)
     worker, supervisor = ctx.worker(town), ctx.supervisor(town)
-    accepted = working_day(decided_on.replace(day=1) - datetime.timedelta(days=45))
+    accepted = working_day(first_of_month(decided_on) - datetime.timedelta(days=45))
     with transaction.atomic():
         people = _members(rng)
         village = town.villages.order_by("code").first()

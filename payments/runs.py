@@ -59,6 +59,7 @@ from cases import selectors as case_selectors
 from cases.grants import with_confirmed_amount
 from cases.models import Grant, Role, Scheme, Town
 from cases.permissions import role_of
+from relief.dates import month_key
 from relief.history import with_actor
 from relief.money import ZERO, to_fen
 
@@ -125,7 +126,7 @@ class RunResult:
     @property
     def message(self) -> str:
         values = {
-            "period": self.period.strftime("%Y-%m"),
+            "period": month_key(self.period),
             "new": self.new_lines,
             "lines": self.lines,
             "batches": self.batches,
@@ -156,7 +157,7 @@ class RunResult:
     def as_dict(self) -> dict:
         """The command's JSON line (manage.py payment_run)."""
         return {
-            "period": self.period.strftime("%Y-%m"),
+            "period": month_key(self.period),
             "batches": self.batches,
             "lines": self.lines,
             "new_lines": self.new_lines,

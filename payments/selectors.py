@@ -37,6 +37,11 @@ def runs_in_scope(user) -> QuerySet[PaymentRun]:
     return PaymentRun.objects.none()
 
 
+def runs_listed(user) -> QuerySet[PaymentRun]:
+    """The runs in scope with what their pages and the API show of them."""
+    return runs_in_scope(user).select_related("town", "started_by")
+
+
 def batch_get(*, user, pk) -> Batch:
     """One batch of the user's towns, or 404."""
     return case_selectors.get_in_scope(batches_in_scope(user).select_related("town"), pk=pk)

@@ -9,7 +9,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from cases.models import Town
-from relief.dates import add_months
+from relief.dates import add_months, first_of_month
 
 from . import corrections, runs
 from .models import PaymentRun
@@ -89,7 +89,7 @@ def monthly_run(today: str | None = None) -> int:
     """The beat entry on the 20th: next month's payment run for every town, recorded as one
     run (whose progress the batch pages show) and carried out by one task per town."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-    period = add_months(day.replace(day=1), 1)
+    period = add_months(first_of_month(day), 1)
     return payment_run_fan_out(runs.payment_run_start(period=period))
 
 
@@ -98,7 +98,7 @@ def disbursement_run_all(today: str | None = None) -> int:
     """The daily beat entry: one disbursement run per town for the current month, so each
     town's approved temporary assistance goes into its daily batch."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-    period = day.replace(day=1).isoformat()
+    period = first_of_month(day).isoformat()
     town_ids = list(Town.objects.order_by("id").values_list("id", flat=True))
     for town_id in town_ids:
         payment_run.delay(

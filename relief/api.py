@@ -175,4 +175,7 @@ class MonthField(serializers.DateField):
         text = value.strip() if isinstance(value, str) else ""
         if not re.match(MONTH_PATTERN, text):
             self.fail("month")
-        return super().to_internal_value(f"{text}-01")
+        try:
+            return super().to_internal_value(f"{text}-01")
+        except serializers.ValidationError:
+            self.fail("month")  # a month no date holds, such as 0000-03

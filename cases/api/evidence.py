@@ -16,6 +16,7 @@ from relief.api import (
     ReasonField,
     ScopedPrimaryKeyRelatedField,
     id_filter,
+    money_field,
     named_choice_field,
 )
 
@@ -25,10 +26,6 @@ from ..models.evidence import Source
 from .base import CaseApi
 
 AssetKindField = named_choice_field(Asset.Kind, "AssetKindEnum")
-
-
-def money_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
 class EvidenceFilterSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from relief.api import (
     named_choice_field,
     username,
 )
+from relief.dates import month_key
 
 from .. import grants as schedules
 from .. import selectors
@@ -169,7 +170,7 @@ class GrantScheduleProposeApi(WorkflowApi):
             result = {
                 "proposed": False,
                 "entry": None,
-                "detail": str(NOTHING_TO_PROPOSE % {"month": data["from_month"].strftime("%Y-%m")}),
+                "detail": str(NOTHING_TO_PROPOSE % {"month": month_key(data["from_month"])}),
             }
             return Response(ProposalResultSerializer(result).data)
         entry = selectors.get_in_scope(entries(request.user), pk=entry.pk)

@@ -48,14 +48,8 @@ class ScheduleConfirmationSerializer(serializers.Serializer):
         return schedules.skipped_in_scope(user=user, confirmation=confirmation)
 
 
-def confirmations(user):
-    return schedules.schedule_confirmations_in_scope(user).select_related(
-        "scheme", "town", "proposed_by", "confirmed_by", "rejected_by"
-    )
-
-
 def confirmation_response(user, pk, status_code=status.HTTP_200_OK) -> Response:
-    confirmation = selectors.get_in_scope(confirmations(user), pk=pk)
+    confirmation = selectors.get_in_scope(schedules.schedule_confirmations_listed(user), pk=pk)
     data = ScheduleConfirmationSerializer(confirmation, context={"user": user}).data
     return Response(data, status=status_code)
 
@@ -94,7 +88,7 @@ class ScheduleConfirmationListApi(WorkflowApi):
     )
     def get(self, request):
         filters = self.filters(self.FilterSerializer)
-        rows = confirmations(request.user)
+        rows = schedules.schedule_confirmations_listed(request.user)
         if "state" in filters:
             rows = rows.filter(state=filters["state"])
         if "scheme" in filters:
@@ -139,7 +133,9 @@ class ScheduleConfirmationConfirmApi(WorkflowApi):
     )
     def post(self, request, pk):
         self.validated(ConfirmSerializer)
-        confirmation = selectors.get_in_scope(confirmations(request.user), pk=pk)
+        confirmation = selectors.get_in_scope(
+            schedules.schedule_confirmations_listed(request.user), pk=pk
+        )
         schedules.schedule_confirmation_confirm(confirmation=confirmation, actor=request.user)
         return confirmation_response(request.user, pk)
 
@@ -154,7 +150,9 @@ class ScheduleConfirmationRejectApi(WorkflowApi):
     )
     def post(self, request, pk):
         data = self.validated(RejectionSerializer)
-        confirmation = selectors.get_in_scope(confirmations(request.user), pk=pk)
+        confirmation = selectors.get_in_scope(
+            schedules.schedule_confirmations_listed(request.user), pk=pk
+        )
         schedules.schedule_confirmation_reject(
             confirmation=confirmation, actor=request.user, **data
         )

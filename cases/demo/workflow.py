@@ -27,6 +27,7 @@ from django.utils import timezone
 from relief.workdays import is_working_day
 
 from .. import grants as schedules
+from .. import selectors
 from .. import services as registry
 from ..idnumbers import check_character
 from ..models import Application, Household, IncomeType, Person, Scheme, Town
@@ -218,7 +219,7 @@ def run_approved_with_proposal(ctx, application):
     registry.income_line_create(
         actor=actor,
         household=application.household,
-        person=application.household.memberships.get(relation="head").person,
+        person=selectors.current_heads().get(household=application.household).person,
         income_type=IncomeType.objects.get(code="wage"),
         monthly_amount=Decimal("300.00"),
         valid_from=grant.starts_month,

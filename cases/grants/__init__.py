@@ -40,15 +40,17 @@ and decides a gradual exit; nobody confirms or rejects what they proposed. Stand
 proposed and confirmed by city supervisors (two different ones). Another town's grant does not
 exist for the actor (404), the wrong role is a 403, the wrong state a 400.
 
-Layout: amounts.py (what a grant pays; the scoped reads), proposals.py (single proposals),
-standard_changes.py, lifecycle.py (suspension, termination, gradual exit), rechecks.py (and the
-daily job), checks.py (what they share).
+Layout: create.py (the grant an approval creates), amounts.py (what a grant pays; the scoped
+reads), proposals.py (single proposals), standard_changes.py, lifecycle.py (suspension,
+termination, gradual exit), rechecks.py (and the daily job), checks.py (what they share; its
+locked_grant and require_month serve payments' corrections too, and are handed on here).
 """
 
 from .amounts import (
     amount_in_force,
     confirmed_amount,
     schedule_confirmations_in_scope,
+    schedule_confirmations_listed,
     schedule_entries_in_scope,
     schedule_queue,
     skipped_in_scope,
@@ -101,6 +103,7 @@ __all__ = [
     "schedule_confirmation_confirm",
     "schedule_confirmation_reject",
     "schedule_confirmations_in_scope",
+    "schedule_confirmations_listed",
     "schedule_entries_in_scope",
     "schedule_propose",
     "schedule_queue",

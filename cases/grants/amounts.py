@@ -96,6 +96,13 @@ def schedule_confirmations_in_scope(user) -> QuerySet[ScheduleConfirmation]:
     return qs.none()
 
 
+def schedule_confirmations_listed(user) -> QuerySet[ScheduleConfirmation]:
+    """The standard changes in scope with what their pages and the API show of them."""
+    return schedule_confirmations_in_scope(user).select_related(
+        "scheme", "town", "proposed_by", "confirmed_by", "rejected_by"
+    )
+
+
 def skipped_in_scope(*, user, confirmation: ScheduleConfirmation) -> list[dict]:
     """The grants a standard change left out, as far as the user may see them: a city-wide
     change lists every town's grants; a town role sees only its own towns' ones."""

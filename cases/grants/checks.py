@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
 
+from relief.dates import month_key
 from relief.errors import state_error
 from relief.models import AuditEvent
 from relief.services import record
@@ -85,9 +86,9 @@ def require_month_of_grant(grant: Grant, month: datetime.date, field: str) -> No
             {
                 field: _("The grant pays from %(start)s to %(end)s: %(month)s is outside.")
                 % {
-                    "start": grant.starts_month.strftime("%Y-%m"),
-                    "end": grant.ends_month.strftime("%Y-%m") if grant.ends_month else "…",
-                    "month": month.strftime("%Y-%m"),
+                    "start": month_key(grant.starts_month),
+                    "end": month_key(grant.ends_month) if grant.ends_month else "…",
+                    "month": month_key(month),
                 }
             }
         )
@@ -100,7 +101,7 @@ def require_not_in_exit(grant: Grant, month: datetime.date) -> None:
                 "from_month": _(
                     "The grant is in gradual exit from %(month)s: the exit fixes its amounts."
                 )
-                % {"month": grant.exit_from_month.strftime("%Y-%m")}
+                % {"month": month_key(grant.exit_from_month)}
             }
         )
 
@@ -112,7 +113,7 @@ def pending_proposal_error(entry: ScheduleEntry) -> ValidationError:
                 "A proposal from %(month)s is waiting for confirmation (#%(id)s): confirm or "
                 "reject it first."
             )
-            % {"month": entry.from_month.strftime("%Y-%m"), "id": entry.pk}
+            % {"month": month_key(entry.from_month), "id": entry.pk}
         }
     )
 

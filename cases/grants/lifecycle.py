@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from relief.dates import add_months, first_of_month, when
+from relief.dates import add_months, first_of_month, month_key, when
 from relief.errors import require_text
 from relief.history import with_actor
 from relief.money import ZERO, to_fen
@@ -92,7 +92,7 @@ def grant_resume(
         raise ValidationError(
             {
                 "from_month": _("The suspension started with %(month)s: resume from then on.")
-                % {"month": suspension.from_month.strftime("%Y-%m")}
+                % {"month": month_key(suspension.from_month)}
             }
         )
     suspension.resumed_month = from_month
@@ -107,7 +107,7 @@ def grant_resume(
 
 def _reject_proposals_after(grant: Grant, month: datetime.date, *, actor, now) -> int:
     """Pending proposals for months the grant no longer pays are rejected with it."""
-    reason = _("The grant ended with %(month)s.") % {"month": month.strftime("%Y-%m")}
+    reason = _("The grant ended with %(month)s.") % {"month": month_key(month)}
     pending = list(
         grant.schedule.select_for_update().filter(state=Entry.State.PROPOSED, from_month__gt=month)
     )
@@ -184,7 +184,7 @@ def grant_gradual_exit(
         raise ValidationError(
             {
                 "from_month": _("A gradual exit from %(month)s was already decided.")
-                % {"month": grant.exit_from_month.strftime("%Y-%m")}
+                % {"month": month_key(grant.exit_from_month)}
             }
         )
     reason = require_text(reason, "reason", _("Say why the household leaves the scheme."))

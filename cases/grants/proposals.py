@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from relief.dates import when
+from relief.dates import month_key, when
 from relief.errors import require_text, state_error
 from relief.history import with_actor
 
@@ -128,7 +128,7 @@ def schedule_confirm(*, entry: ScheduleEntry, actor, now=None) -> ScheduleEntry:
         raise ValidationError(
             {
                 "from_month": _("The grant ended with %(month)s.")
-                % {"month": grant.ends_month.strftime("%Y-%m")}
+                % {"month": month_key(grant.ends_month)}
             }
         )
     reason = _("Schedule proposal confirmed")
@@ -184,7 +184,7 @@ def _notify_proposer(entry: ScheduleEntry, *, confirmed: bool) -> None:
         "id": entry.pk,
         "grant": entry.grant_id,
         "amount": entry.amount,
-        "month": entry.from_month.strftime("%Y-%m"),
+        "month": month_key(entry.from_month),
     }
     notify_many(
         [

@@ -527,7 +527,9 @@ def application_page(request, pk, *, failed=None, status=200):
     application = context["application"]
     failed_action, failed_form = failed or (None, None)
     names = [name for name in context["actions"] if name != "edit"]
-    step_forms = action_forms(STEPS, names, failed, target=application)
+    # Only the steps on offer get a form; a refused step's message is in the summary.
+    offered = failed if failed and failed[0] in names else None
+    step_forms = action_forms(STEPS, names, offered, target=application)
     summary = failed_summary(STEPS, failed)
     context.update(
         {

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from relief.dates import first_of_month
+from relief.dates import first_of_month, month_key
 from relief.views import (
     Action,
     action_forms,
@@ -139,7 +139,7 @@ def grant_list(request):
 
 def _month(data, name="from_month") -> str:
     value = data.get(name)
-    return value.strftime("%Y-%m") if value else ""
+    return month_key(value) if value else ""
 
 
 def _proposed(entry, data) -> str:
@@ -150,7 +150,7 @@ def _proposed(entry, data) -> str:
     return _(
         "Proposed %(amount)s yuan a month from %(month)s: it pays nothing until a second "
         "person confirms it."
-    ) % {"amount": entry.amount, "month": entry.from_month.strftime("%Y-%m")}
+    ) % {"amount": entry.amount, "month": month_key(entry.from_month)}
 
 
 ACTIONS: dict[str, Action] = {
@@ -206,7 +206,7 @@ ACTIONS: dict[str, Action] = {
         ),
         lambda grant, data: (
             _("Gradual exit decided: the grant ends with %(month)s.")
-            % {"month": grant.ends_month.strftime("%Y-%m")}
+            % {"month": month_key(grant.ends_month)}
         ),
     ),
     "terminate": Action(

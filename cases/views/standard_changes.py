@@ -32,12 +32,6 @@ from ..selectors import head_name, with_heads
 from .grants import KEY_LABELS, PAGE_SIZE, run_service
 
 
-def _confirmations(user) -> QuerySet[ScheduleConfirmation]:
-    return schedules.schedule_confirmations_in_scope(user).select_related(
-        "scheme", "town", "proposed_by", "confirmed_by", "rejected_by"
-    )
-
-
 @require_http_methods(["GET", "POST"])
 @case_reader_required
 def standard_change_list(request):
@@ -75,7 +69,7 @@ def standard_change_list(request):
             )
             return redirect("cases:standard-change-detail", pk=confirmation.pk)
     state = request.GET.get("state", "")
-    rows = _confirmations(user)
+    rows = schedules.schedule_confirmations_listed(user)
     if state in ScheduleConfirmation.State.values:
         rows = rows.filter(state=state)
     page = Paginator(rows.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -142,7 +136,7 @@ def standard_change_page(request, pk, *, failed=None, status=200):
     paginated, and for a city supervisor other than the proposer the buttons that confirm or
     reject it as a whole."""
     user = request.user
-    confirmation = selectors.get_in_scope(_confirmations(user), pk=pk)
+    confirmation = selectors.get_in_scope(schedules.schedule_confirmations_listed(user), pk=pk)
     failed_key, failed_form = failed or (None, None)
     entries = with_heads(
         with_amount_before(
@@ -189,7 +183,9 @@ def standard_change_detail(request, pk):
 def standard_change_action(request, pk, action):
     """POST confirm or reject of a standard change as a whole (a city supervisor other than the
     proposer: the service decides)."""
-    confirmation = selectors.get_in_scope(_confirmations(request.user), pk=pk)
+    confirmation = selectors.get_in_scope(
+        schedules.schedule_confirmations_listed(request.user), pk=pk
+    )
     if action not in CONFIRMATION_ACTIONS:
         raise Http404
     ok, result, form, status = run_action(

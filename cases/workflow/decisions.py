@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from relief.dates import when
+from relief.dates import first_of_month, month_key, when
 from relief.errors import require_text
 from relief.models import AuditEvent
 from relief.services import record
@@ -243,7 +243,7 @@ def _approve_calculated(*, actor, application, reasons, today, now) -> Applicati
                     "The calculation for %(month)s finds the household not eligible "
                     "(%(checks)s): it cannot be approved."
                 )
-                % {"month": starts.strftime("%Y-%m"), "checks": failed_checks(calculation)}
+                % {"month": month_key(starts), "checks": failed_checks(calculation)}
             }
         )
     application.calculation = calculation.as_dict()
@@ -293,7 +293,7 @@ def _approve_temporary(*, actor, application, approved_amount, reasons, today, n
                 % {"amount": amount}
             }
         )
-    calculation = current_calculation(application, today.replace(day=1))
+    calculation = current_calculation(application, first_of_month(today))
     if not calculation.eligible:
         raise ValidationError(
             {

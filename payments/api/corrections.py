@@ -289,7 +289,7 @@ def order_rows(request, rows, filters: dict):
 class BackPayCreateSerializer(InputSerializer):
     grant = ScopedPrimaryKeyRelatedField(scope=selectors.grants_in_scope, model=Grant)
     months = serializers.DictField(
-        child=serializers.DecimalField(max_digits=14, decimal_places=2),
+        child=money_field(),
         help_text='The months and their amounts: {"YYYY-MM": "amount", ...}.',
     )
     reason = ReasonField(help_text="Why the correction is needed (e.g. an audit finding).")

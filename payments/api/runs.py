@@ -46,10 +46,6 @@ class PaymentRunStartSerializer(InputSerializer):
     kind = RunKindField(required=False, default=PaymentRun.Kind.MONTHLY)
 
 
-def runs_for_output(user):
-    return selectors.runs_in_scope(user).select_related("town", "started_by")
-
-
 class RunListApi(PaymentsApi):
     """GET: the payment runs, newest first, with their progress (towns_done of towns_total).
     POST: start a run for a period (the city supervisor, or a town supervisor for one of their
@@ -68,7 +64,7 @@ class RunListApi(PaymentsApi):
     )
     def get(self, request):
         filters = self.filters(self.FilterSerializer)
-        rows = runs_for_output(request.user)
+        rows = selectors.runs_listed(request.user)
         for name in ("period", "state", "kind"):
             if name in filters:
                 rows = rows.filter(**{name: filters[name]})
@@ -94,7 +90,7 @@ class RunListApi(PaymentsApi):
             kind=data.get("kind") or PaymentRun.Kind.MONTHLY,
         )
         tasks.payment_run_fan_out(run, user_id=request.user.pk)
-        run = runs_for_output(request.user).get(pk=run.pk)
+        run = selectors.runs_listed(request.user).get(pk=run.pk)
         return Response(PaymentRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -103,5 +99,5 @@ class RunDetailApi(PaymentsApi):
 
     @extend_schema(operation_id="payment_runs_retrieve", responses=PaymentRunSerializer)
     def get(self, request, pk):
-        run = case_selectors.get_in_scope(runs_for_output(request.user), pk=pk)
+        run = case_selectors.get_in_scope(selectors.runs_listed(request.user), pk=pk)
         return Response(PaymentRunSerializer(run).data)

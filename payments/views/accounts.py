@@ -10,7 +10,6 @@ buttons post to payments' views; success goes back to the grant's page, a refusa
 app's account page for the grant with the service's message and the grant's account history."""
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import selectors as case_selectors
-from cases.models import Grant, Membership
+from cases.models import Grant
 from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, case_reader_required, role_of
 from relief.views import Action, action_forms, failed_summary, run_action
 
@@ -54,15 +53,8 @@ PAGE_ACTIONS = {**ACTIONS, "propose": PROPOSE}
 def current_members(grant: Grant) -> list:
     """The people who may hold the grant's account: current members of its household (the rule
     payments.accounts.payee_account_propose checks)."""
-    today = timezone.localdate()
-    return [
-        membership.person
-        for membership in Membership.objects.filter(
-            Q(left_on__isnull=True) | Q(left_on__gte=today), household_id=grant.household_id
-        )
-        .select_related("person")
-        .order_by("id")
-    ]
+    memberships = accounts.payee_candidates(grant, timezone.localdate())
+    return [membership.person for membership in memberships.select_related("person").order_by("id")]
 
 
 def account_section(user, grant: Grant, *, failed=None) -> dict:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cases import selectors as case_selectors
 from cases.models import Role
 from cases.permissions import DECIDER_ROLES, case_reader_required, role_of
+from relief.dates import first_of_month
 from relief.money import ZERO, to_fen
 from relief.views import Action, action_forms, failed_summary, querystring_without_page, run_action
 
@@ -50,7 +51,7 @@ def batch_list(request):
     filters = BatchFilterForm(request.GET or None, towns=towns)
     rows = selectors.batches_in_scope(user)
     if filters.value("period"):
-        rows = rows.filter(period=filters.value("period").replace(day=1))
+        rows = rows.filter(period=first_of_month(filters.value("period")))
     for name, lookup in (("town", "town__code"), ("state", "state"), ("kind", "kind")):
         if filters.value(name):
             rows = rows.filter(**{lookup: filters.value(name)})

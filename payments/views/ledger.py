@@ -4,7 +4,6 @@ the city totals by town and month (payments.ledger.city_totals: city-wide roles 
 town roles their towns), with a CSV download recorded as an audit event ("export")."""
 
 import csv
-import datetime
 import io
 
 from django.core.exceptions import ValidationError
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET
 from cases import selectors as case_selectors
 from cases.models import Grant
 from cases.permissions import case_reader_required
-from relief.dates import add_months, first_of_month
+from relief.dates import add_months, first_of_month, month_key
 from relief.models import AuditEvent
 from relief.money import ZERO
 from relief.services import record
@@ -44,8 +43,8 @@ def _month_range(form: LedgerRangeForm, default_from, default_to):
     default_from = max(default_from, add_months(default_to, 1 - ledger.MAX_MONTHS))
     start = form.value("start")
     end = form.value("end")
-    start = start.replace(day=1) if start else default_from
-    end = end.replace(day=1) if end else max(default_to, start)
+    start = first_of_month(start) if start else default_from
+    end = first_of_month(end) if end else max(default_to, start)
     return start, end
 
 
@@ -131,10 +130,6 @@ def city_totals(request):
     return _city_page(request, *_city_rows(request))
 
 
-def _month(value: datetime.date) -> str:
-    return value.strftime("%Y-%m")
-
-
 @require_GET
 @case_reader_required
 def city_totals_csv(request):
@@ -148,8 +143,8 @@ def city_totals_csv(request):
         action=AuditEvent.Action.EXPORT,
         request=request,
         what="ledger_city_totals",
-        from_month=_month(start),
-        to_month=_month(end),
+        from_month=month_key(start),
+        to_month=month_key(end),
         rows=len(rows),
     )
     out = io.StringIO(newline="")
@@ -170,7 +165,7 @@ def city_totals_csv(request):
             [
                 row.town_code,
                 row.town_name,
-                _month(row.month),
+                month_key(row.month),
                 row.due,
                 row.paid,
                 row.corrected,
@@ -180,7 +175,7 @@ def city_totals_csv(request):
     response = HttpResponse(
         ("\ufeff" + out.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
     )
-    name = f"relief-ledger-totals-{_month(start)}-{_month(end)}.csv"
+    name = f"relief-ledger-totals-{month_key(start)}-{month_key(end)}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cases import selectors as case_selectors
 from cases.models import Role
 from cases.permissions import DECIDER_ROLES, case_reader_required, role_of
+from relief.dates import first_of_month, month_key
 from relief.money import ZERO, to_fen
 from relief.views import error_summary
 
@@ -26,10 +27,6 @@ from .. import runs, selectors, tasks
 from ..forms import RunStartForm
 from ..models import PaymentRun
 from .labels import PAGE_SIZE, run_service
-
-
-def _runs(user):
-    return selectors.runs_in_scope(user).select_related("town", "started_by")
 
 
 def percent(run: PaymentRun) -> int:
@@ -53,7 +50,7 @@ def _start(user, data) -> PaymentRun:
     the task carry it out once the run's row is committed."""
     with transaction.atomic():
         run = runs.payment_run_start(
-            actor=user, period=data["period"].replace(day=1), town=data["town"], kind=data["kind"]
+            actor=user, period=first_of_month(data["period"]), town=data["town"], kind=data["kind"]
         )
         tasks.payment_run_fan_out(run, user_id=user.pk)
     return run
@@ -77,10 +74,12 @@ def run_list(request):
             messages.success(
                 request,
                 _("Payment run #%(id)s for %(period)s started.")
-                % {"id": run.pk, "period": run.period.strftime("%Y-%m")},
+                % {"id": run.pk, "period": month_key(run.period)},
             )
             return redirect("payments:run-detail", pk=run.pk)
-    page = Paginator(_runs(user).order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.runs_listed(user).order_by("-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "payments/run_list.html",
@@ -106,7 +105,7 @@ def run_batches(user, run: PaymentRun):
 @require_GET
 @case_reader_required
 def run_detail(request, pk):
-    run = case_selectors.get_in_scope(_runs(request.user), pk=pk)
+    run = case_selectors.get_in_scope(selectors.runs_listed(request.user), pk=pk)
     running = run.state == PaymentRun.State.RUNNING
     # The result once the run is done; while it runs the page shows its progress only.
     batches = [] if running else list(run_batches(request.user, run))
@@ -130,7 +129,7 @@ def run_detail(request, pk):
 @case_reader_required
 def run_progress(request, pk):
     """The run's progress as JSON, for the run page's poll."""
-    run = case_selectors.get_in_scope(_runs(request.user), pk=pk)
+    run = case_selectors.get_in_scope(selectors.runs_listed(request.user), pk=pk)
     return JsonResponse(
         {
             "id": run.pk,

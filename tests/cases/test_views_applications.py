@@ -1007,3 +1007,16 @@ def test_public_board_filters_by_town_and_hides_ended_or_withdrawn_notices(
     only_chashan = client.get(reverse("public-notices"), {"town": "441900103"})
     assert "张*明" in only_chashan.content.decode()
     assert "王*朗" not in only_chashan.content.decode()
+
+
+def test_a_refused_step_not_on_offer_shows_its_message_but_no_form(client, worker_chashan):
+    """A case worker posting a decision (a stale or forged page) reads why in the summary; the
+    page offers only the steps the worker may take, so no decision form appears."""
+    application = temporary(worker_chashan, until="submitted")
+    client.force_login(worker_chashan)
+    response = post_step(client, application, "approve", reasons="x")
+    assert response.status_code == 403
+    assert summary(response)
+    page = response.content.decode()
+    assert 'data-testid="step-approve"' not in page
+    assert 'data-testid="step-accept"' in page
