@@ -9,11 +9,8 @@ before D; a membership when joined_on <= D < left_on.
 A calculation costs a constant number of queries, whatever the household's size.
 """
 
-import dataclasses
 import datetime
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -21,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relief.money import ZERO, money_sum, to_fen
 
-from .models import (
+from ..models import (
     AddOn,
     Asset,
     Household,
@@ -34,113 +31,38 @@ from .models import (
     Standard,
     Town,
 )
+from .display import CHECK_LABELS, FIGURE_LABELS, SOURCE_LABELS, calculation_rows
+from .formula import (
+    DIBAO_CODE,
+    HUNDRED,
+    AddOnLine,
+    Band,
+    Calculation,
+    Check,
+    CheckCode,
+    RuleSource,
+)
 
-HUNDRED = Decimal("100")
-
-# The standard every scheme is measured against: tekun's basic standard and the temporary
-# assistance band are multiples of the dibao standard (DOMAIN.md §5).
-DIBAO_CODE = "dibao"
-
-
-class CheckCode:
-    HAS_MEMBERS = "has_members"
-    INCOME_BELOW_STANDARD = "income_below_standard"
-    NO_INCOME = "no_income"
-    FINANCIAL_ASSETS = "financial_assets"
-    RESIDENTIAL = "residential_property"
-    NON_RESIDENTIAL = "non_residential_property"
-    VEHICLES = "vehicles"
-    BUSINESSES = "businesses"
-
-
-@dataclass(frozen=True)
-class Check:
-    code: str
-    passed: bool
-    figures: dict
-    source: str
-
-
-@dataclass(frozen=True)
-class AddOnLine:
-    person_id: int
-    name: str
-    category: str
-    percent: Decimal
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class RuleSource:
-    """One dated row the calculation used, so the explanation can cite it."""
-
-    kind: str  # "scheme_rule", "standard", "add_on", "income_type_rule"
-    id: int
-    effective_from: datetime.date
-    effective_to: datetime.date | None
-    source: str
-    is_demo: bool
-
-
-@dataclass(frozen=True)
-class Calculation:
-    scheme: str
-    scheme_kind: str
-    month: datetime.date
-    as_of: datetime.date
-    members: int
-    covered: int
-    covered_person_ids: list[int]
-    # The dibao standard on as_of (town row if any, else city-wide), None for temporary schemes.
-    standard: Decimal | None
-    standard_town_specific: bool
-    # Tekun only: ROUND_HALF_UP(dibao standard × tekun_multiplier).
-    basic_standard: Decimal | None
-    income: Decimal | None
-    excluded_income: Decimal | None
-    per_capita: Decimal | None
-    base: Decimal | None
-    add_ons: list[AddOnLine]
-    floor_amount: Decimal | None
-    floor_applied: bool
-    total: Decimal | None
-    eligible: bool
-    checks: list[Check]
-    demo: bool
-    sources: list[RuleSource] = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        """JSON-safe: Decimals as strings ("900.01"), dates as ISO strings. Stored on
-        applications and schedule entries; rendered by templates/cases/_calculation.html."""
-        return _json_safe(dataclasses.asdict(self))
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(item) for item in value]
-    return value
-
-
-@dataclass(frozen=True)
-class Band:
-    """The range a case worker may propose for temporary assistance, and the town's limit."""
-
-    minimum: Decimal
-    maximum: Decimal
-    town_threshold: Decimal
-    standard: Decimal
-    sources: list[RuleSource]
-
-    @property
-    def demo(self) -> bool:
-        return any(source.is_demo for source in self.sources)
-
+__all__ = [
+    "CHECK_LABELS",
+    "DIBAO_CODE",
+    "FIGURE_LABELS",
+    "SOURCE_LABELS",
+    "AddOnLine",
+    "Band",
+    "Calculation",
+    "Check",
+    "CheckCode",
+    "RuleSource",
+    "calculate",
+    "calculation_rows",
+    "check_proposed_amount",
+    "counted_income_types",
+    "income_type_counted",
+    "scheme_rule",
+    "standard_for",
+    "temporary_band",
+]
 
 # --- dated rows ---------------------------------------------------------------------------------
 
@@ -520,111 +442,3 @@ def check_proposed_amount(
     if not band.minimum <= amount <= band.maximum:
         raise ValidationError({"proposed_amount": message})
     return amount > band.town_threshold
-
-
-# --- display ------------------------------------------------------------------------------------
-
-CHECK_LABELS = {
-    CheckCode.HAS_MEMBERS: _("The household has co-resident members"),
-    CheckCode.INCOME_BELOW_STANDARD: _("Income per person below the standard"),
-    CheckCode.NO_INCOME: _("No counted income"),
-    CheckCode.FINANCIAL_ASSETS: _("Financial assets within the limit"),
-    CheckCode.RESIDENTIAL: _("Residential properties within the limit"),
-    CheckCode.NON_RESIDENTIAL: _("Non-residential properties within the limit"),
-    CheckCode.VEHICLES: _("Motor vehicles within the limit"),
-    CheckCode.BUSINESSES: _("Business registrations within the limit"),
-}
-
-FIGURE_LABELS = {
-    "members": _("co-resident members"),
-    "per_capita": _("income per person"),
-    "standard": _("standard"),
-    "income": _("counted income"),
-    "financial_assets": _("financial assets"),
-    "limit": _("limit"),
-    "months": _("months of the standard"),
-    "units": _("counted"),
-    "maximum": _("maximum"),
-}
-
-SOURCE_LABELS = {
-    "scheme_rule": _("Scheme rule"),
-    "standard": _("Standard"),
-    "add_on": _("Add-on"),
-    "income_type_rule": _("Income type rule"),
-}
-
-
-def _four_places(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return str(Decimal(value).quantize(Decimal("0.0001")))
-
-
-def calculation_rows(data: dict) -> dict:
-    """Display rows for templates/cases/_calculation.html from a stored `Calculation.as_dict()`:
-    translated labels, per-capita shown to 4 places (the calculation keeps full precision)."""
-    categories = dict(AddOn.Category.choices)
-    checks = [
-        {
-            "label": CHECK_LABELS.get(check["code"], check["code"]),
-            "passed": check["passed"],
-            "figures": [
-                (
-                    FIGURE_LABELS.get(name, name),
-                    _four_places(value) if name == "per_capita" else value,
-                )
-                for name, value in check["figures"].items()
-            ],
-            "source": check["source"],
-        }
-        for check in data.get("checks", [])
-    ]
-    amounts = []
-    if data.get("total") is not None:
-        amounts = [
-            (_("Standard (yuan per person per month)"), data["standard"]),
-            (_("Counted income (yuan per month)"), data["income"]),
-            (_("Excluded income (yuan per month)"), data["excluded_income"]),
-            (_("Co-resident members"), data["members"]),
-            (_("Income per person"), _four_places(data["per_capita"])),
-            (_("Covered members"), data["covered"]),
-        ]
-        if data.get("basic_standard") is not None:
-            amounts.append((_("Basic standard (extreme poverty)"), data["basic_standard"]))
-        amounts.append((_("Base amount"), data["base"]))
-        amounts.extend(
-            (
-                _("Add-on: %(name)s, %(category)s (%(percent)s%%)")
-                % {
-                    "name": line["name"],
-                    "category": categories.get(line["category"], line["category"]),
-                    "percent": line["percent"],
-                },
-                line["amount"],
-            )
-            for line in data["add_ons"]
-        )
-        if data.get("floor_amount") is not None:
-            label = _("Floor (applied)") if data["floor_applied"] else _("Floor (not applied)")
-            amounts.append((label, data["floor_amount"]))
-    sources = [
-        {
-            "label": SOURCE_LABELS.get(source["kind"], source["kind"]),
-            "effective_from": source["effective_from"],
-            "effective_to": source["effective_to"],
-            "source": source["source"],
-            "is_demo": source["is_demo"],
-        }
-        for source in data.get("sources", [])
-    ]
-    return {
-        "checks": checks,
-        "amounts": amounts,
-        "total": data.get("total"),
-        "eligible": data.get("eligible"),
-        "demo": data.get("demo"),
-        "month": data.get("month"),
-        "as_of": data.get("as_of"),
-        "sources": sources,
-    }
