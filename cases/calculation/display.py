@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils.translation import gettext_lazy as _
 
 from ..models import AddOn
-from .formula import CheckCode
+from .results import CheckCode
 
 CHECK_LABELS = {
     CheckCode.HAS_MEMBERS: _("The household has co-resident members"),
