@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from cases import grants
 from cases.calculation import Item, calculate, calculate_many, formula
 from cases.calculation.loading import load_chunk
-from cases.models import Asset, IncomeType, Membership, SchemeRule
+from cases.grants.checks import calculate_for
+from cases.models import Asset, IncomeType, Membership, ScheduleConfirmation, SchemeRule
 from tests.factories import (
     AssetFactory,
     HouseholdFactory,
@@ -25,6 +27,7 @@ from tests.factories import (
     MembershipFactory,
     SchemeRuleFactory,
     StandardFactory,
+    approved_grant,
     household_with_members,
     person_born,
     scheme,
@@ -271,3 +274,51 @@ def test_a_chunk_is_loaded_in_the_same_queries_for_3_and_for_30_households():
 def test_an_empty_chunk_reads_nothing(django_assert_num_queries):
     with django_assert_num_queries(0):
         assert calculate_many([]) == []
+
+
+# --- standard changes -----------------------------------------------------------------------------
+
+
+def standard_change_queries(actor, town_slug: str) -> tuple[int, ScheduleConfirmation]:
+    with CaptureQueriesContext(connection) as queries:
+        confirmation = grants.standard_change_propose(
+            scheme=scheme("dibao"),
+            from_month=JULY_2024,
+            actor=actor,
+            town=town(town_slug),
+            today=datetime.date(2024, 6, 12),
+        )
+    return len(queries), confirmation
+
+
+def grants_with_one_failing(town_slug: str, count: int) -> list:
+    """`count` grants of the town; the first covers a member who left before July 2024, so its
+    calculation fails and the standard change skips it."""
+    made = [approved_grant(town_slug=town_slug) for _ in range(count)]
+    head = made[0].household.memberships.order_by("id").first()
+    made[0].application.covered_members.set([head.person])
+    Membership.objects.filter(pk=head.pk).update(
+        left_on=datetime.date(2024, 6, 1), leave_reason=Membership.LeaveReason.MOVED_OUT
+    )
+    return made
+
+
+def test_a_standard_change_reads_the_same_queries_for_3_and_for_30_grants(city_supervisor):
+    for slug in ("chashan", "dalang"):
+        StandardFactory(
+            town=town(slug), monthly_amount=Decimal("1400.00"), effective_from=JULY_2024
+        )
+    few, many = grants_with_one_failing("chashan", 3), grants_with_one_failing("dalang", 30)
+
+    few_queries, few_change = standard_change_queries(city_supervisor, "chashan")
+    many_queries, many_change = standard_change_queries(city_supervisor, "dalang")
+
+    assert (few_change.proposed_count, few_change.skipped_count) == (2, 1)
+    assert (many_change.proposed_count, many_change.skipped_count) == (29, 1)
+    assert {e.amount for e in many_change.entries.all()} == {Decimal("1800.00")}
+    # The reason is the message a calculation of the grant alone raises.
+    with pytest.raises(ValidationError) as alone:
+        calculate_for(many[0], JULY_2024)
+    assert many_change.skipped == [{"grant": many[0].pk, "reason": "; ".join(alone.value.messages)}]
+    assert few_change.skipped[0]["grant"] == few[0].pk
+    assert many_queries == few_queries
