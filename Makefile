@@ -17,7 +17,7 @@ DEMO_PASSWORD ?= relief-demo
 # Extra arguments, e.g. `make test ARGS="tests/cases -x"`.
 ARGS ?=
 
-.PHONY: help run test lint format check bench bench-payments messages clean
+.PHONY: help run test lint format check bench bench-payments bench-calculation messages clean
 
 help:
 	@echo "make run       set up, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
@@ -27,6 +27,7 @@ help:
 	@echo "make check     makemigrations --check and Django's system checks"
 	@echo "make bench     registry search benchmark (bench/registry_search.py)"
 	@echo "make bench-payments  payment run benchmark on 1,000,000 grants (bench/payment_run.py)"
+	@echo "make bench-calculation  a town's 10,000 dibao calculations (bench/calculation.py)"
 	@echo "make messages  extract and compile the zh_Hans translations"
 	@echo "make clean     remove .venv, var/ (SQLite database, dev secret) and caches"
 
@@ -86,6 +87,9 @@ bench: $(STAMP)
 
 bench-payments: $(STAMP)
 	$(BIN)/python bench/payment_run.py $(ARGS)
+
+bench-calculation: $(STAMP)
+	$(BIN)/python bench/calculation.py $(ARGS)
 
 # Needs GNU gettext (Debian: apt-get install gettext).
 messages: export DEBUG := 1

@@ -1,5 +1,6 @@
-"""`{{ data|calculation_rows }}`: display rows for a stored calculation (cases/calculation.py),
-so templates/cases/_calculation.html can render the stored dict with no logic of its own."""
+"""`{{ data|calculation_rows }}`: display rows for a stored calculation
+(cases/calculation/display.py), so templates/cases/_calculation.html can render the stored dict
+with no logic of its own."""
 
 from django import template
 

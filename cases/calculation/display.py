@@ -1,0 +1,114 @@
+"""How a stored calculation is shown: labels for its checks, figures and rule sources, and the
+display rows templates/cases/_calculation.html renders (`{{ data|calculation_rows }}`)."""
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from ..models import AddOn
+from .results import CheckCode
+
+CHECK_LABELS = {
+    CheckCode.HAS_MEMBERS: _("The household has co-resident members"),
+    CheckCode.INCOME_BELOW_STANDARD: _("Income per person below the standard"),
+    CheckCode.NO_INCOME: _("No counted income"),
+    CheckCode.FINANCIAL_ASSETS: _("Financial assets within the limit"),
+    CheckCode.RESIDENTIAL: _("Residential properties within the limit"),
+    CheckCode.NON_RESIDENTIAL: _("Non-residential properties within the limit"),
+    CheckCode.VEHICLES: _("Motor vehicles within the limit"),
+    CheckCode.BUSINESSES: _("Business registrations within the limit"),
+}
+
+FIGURE_LABELS = {
+    "members": _("co-resident members"),
+    "per_capita": _("income per person"),
+    "standard": _("standard"),
+    "income": _("counted income"),
+    "financial_assets": _("financial assets"),
+    "limit": _("limit"),
+    "months": _("months of the standard"),
+    "units": _("counted"),
+    "maximum": _("maximum"),
+}
+
+SOURCE_LABELS = {
+    "scheme_rule": _("Scheme rule"),
+    "standard": _("Standard"),
+    "add_on": _("Add-on"),
+    "income_type_rule": _("Income type rule"),
+}
+
+
+def _four_places(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return str(Decimal(value).quantize(Decimal("0.0001")))
+
+
+def calculation_rows(data: dict) -> dict:
+    """Display rows for templates/cases/_calculation.html from a stored `Calculation.as_dict()`:
+    translated labels, per-capita shown to 4 places (the calculation keeps full precision)."""
+    categories = dict(AddOn.Category.choices)
+    checks = [
+        {
+            "label": CHECK_LABELS.get(check["code"], check["code"]),
+            "passed": check["passed"],
+            "figures": [
+                (
+                    FIGURE_LABELS.get(name, name),
+                    _four_places(value) if name == "per_capita" else value,
+                )
+                for name, value in check["figures"].items()
+            ],
+            "source": check["source"],
+        }
+        for check in data.get("checks", [])
+    ]
+    amounts = []
+    if data.get("total") is not None:
+        amounts = [
+            (_("Standard (yuan per person per month)"), data["standard"]),
+            (_("Counted income (yuan per month)"), data["income"]),
+            (_("Excluded income (yuan per month)"), data["excluded_income"]),
+            (_("Co-resident members"), data["members"]),
+            (_("Income per person"), _four_places(data["per_capita"])),
+            (_("Covered members"), data["covered"]),
+        ]
+        if data.get("basic_standard") is not None:
+            amounts.append((_("Basic standard (extreme poverty)"), data["basic_standard"]))
+        amounts.append((_("Base amount"), data["base"]))
+        amounts.extend(
+            (
+                _("Add-on: %(name)s, %(category)s (%(percent)s%%)")
+                % {
+                    "name": line["name"],
+                    "category": categories.get(line["category"], line["category"]),
+                    "percent": line["percent"],
+                },
+                line["amount"],
+            )
+            for line in data["add_ons"]
+        )
+        if data.get("floor_amount") is not None:
+            label = _("Floor (applied)") if data["floor_applied"] else _("Floor (not applied)")
+            amounts.append((label, data["floor_amount"]))
+    sources = [
+        {
+            "label": SOURCE_LABELS.get(source["kind"], source["kind"]),
+            "effective_from": source["effective_from"],
+            "effective_to": source["effective_to"],
+            "source": source["source"],
+            "is_demo": source["is_demo"],
+        }
+        for source in data.get("sources", [])
+    ]
+    return {
+        "checks": checks,
+        "amounts": amounts,
+        "total": data.get("total"),
+        "eligible": data.get("eligible"),
+        "demo": data.get("demo"),
+        "month": data.get("month"),
+        "as_of": data.get("as_of"),
+        "sources": sources,
+    }
