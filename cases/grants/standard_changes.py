@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from relief.dates import when
+from relief.dates import month_key, when
 from relief.errors import require_text, state_error
 from relief.history import with_actor
 from relief.money import to_fen
@@ -107,7 +107,7 @@ def standard_change_propose(
     if waiting is not None:
         return waiting
     reason = (reason or "").strip() or _("Standard change from %(month)s") % {
-        "month": from_month.strftime("%Y-%m")
+        "month": month_key(from_month)
     }
     confirmation = ScheduleConfirmation(
         scheme=scheme,
@@ -193,7 +193,7 @@ def standard_change_propose(
         ) % {
             "id": confirmation.pk,
             "scheme": scheme,
-            "month": from_month.strftime("%Y-%m"),
+            "month": month_key(from_month),
             "count": proposed,
         }
         notify_many(
