@@ -1,5 +1,6 @@
 # Relief: named entry points. A newcomer needs two: `make run` and `make test`.
-# Each target creates or updates the virtual environment in .venv itself.
+# Each target creates or updates the virtual environment in .venv itself: `make run` installs
+# only what running Relief needs, `make test` (and lint, format) adds the test tools.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -8,8 +9,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Reinstalled whenever pyproject.toml is newer than this stamp.
+# Stamps, each redone whenever pyproject.toml is newer: Relief and what running it needs
+# (make run), then the test extra on top (make test, make lint).
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -35,9 +38,15 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "Relief needs Python 3.11 or newer: run 'make clean' and 'make PYTHON=python3.11 ...'"; exit 1; }
-	@echo "==> installing Relief and its test tools into $(VENV)"
-	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
+	@echo "==> installing Relief into $(VENV)"
+	$(BIN)/python -m pip install --disable-pip-version-check -e .
 	@touch $(STAMP)
+
+# The test tools (pytest, Playwright, ruff, import-linter) on top of what running needs.
+$(TEST_STAMP): $(STAMP) pyproject.toml
+	@echo "==> installing the test tools into $(VENV)"
+	$(BIN)/python -m pip install --disable-pip-version-check -e '.[test]'
+	@touch $(TEST_STAMP)
 
 # The quick start: development settings (DEBUG on, a development secret generated under var/,
 # SQLite under var/, Celery tasks run eagerly in-process because REDIS_URL is unset).
@@ -65,15 +74,15 @@ run: $(STAMP)
 	@echo
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/pytest $(ARGS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-format: $(STAMP)
+format: $(TEST_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
