@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: with DEBUG on too, a missing page and a server error get templates/404.html and
+    # 500.html (the traceback goes to the console log), not Django's technical pages.
+    "relief.middleware.ProjectErrorPagesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
