@@ -1,13 +1,24 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import urls as auth_urls
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cases.views import public as public_views
 
+# Log in, log out and change one's password. Resetting a forgotten password mails a link, so
+# those pages exist only when mail really leaves the server (settings.PASSWORD_RESET_BY_MAIL):
+# without mail they would promise a message nobody receives.
+account_urlpatterns = [
+    pattern
+    for pattern in auth_urls.urlpatterns
+    if settings.PASSWORD_RESET_BY_MAIL or not pattern.name.startswith("password_reset")
+]
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cases:household-list", permanent=False)),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(account_urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),

@@ -31,6 +31,8 @@ SETTINGS_VARIABLES = (
     "MEDIA_ROOT",
     "STATIC_ROOT",
     "AXES_FAILURE_LIMIT",
+    "EMAIL_HOST",
+    "EMAIL_BACKEND",
 )
 PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
@@ -216,6 +218,72 @@ def test_ssl_redirect_can_be_turned_off_behind_a_plain_http_proxy(tmp_path):
         tmp_path, "SECURE_SSL_REDIRECT", SECURE_SSL_REDIRECT="0", **PRODUCTION
     )
     assert seen == {"SECURE_SSL_REDIRECT": False}
+
+
+# --- mail and the password-reset pages ----------------------------------------------------------
+
+RESET_URL_SCRIPT = (
+    "import django\n"
+    "django.setup()\n"
+    "from django.urls import NoReverseMatch, reverse\n"
+    "try:\n"
+    "    print(reverse('password_reset'))\n"
+    "except NoReverseMatch:\n"
+    "    print('none')\n"
+)
+
+
+def reset_page_in_subprocess(tmp_path, **variables) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", RESET_URL_SCRIPT],
+        cwd=BASE_DIR,
+        env=environment(tmp_path, DEBUG="1", **variables),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_without_mail_settings_mail_goes_to_the_console_and_there_is_no_password_reset(tmp_path):
+    seen = settings_in_subprocess(tmp_path, "EMAIL_BACKEND", "PASSWORD_RESET_BY_MAIL", DEBUG="1")
+    assert seen == {
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "PASSWORD_RESET_BY_MAIL": False,
+    }
+    assert reset_page_in_subprocess(tmp_path) == "none"
+
+
+def test_an_email_host_means_smtp_and_the_password_reset_pages(tmp_path):
+    variables = {"EMAIL_HOST": "smtp.example.org"}
+    seen = settings_in_subprocess(
+        tmp_path, "EMAIL_BACKEND", "EMAIL_HOST", "PASSWORD_RESET_BY_MAIL", DEBUG="1", **variables
+    )
+    assert seen == {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "smtp.example.org",
+        "PASSWORD_RESET_BY_MAIL": True,
+    }
+    assert reset_page_in_subprocess(tmp_path, **variables) == "/accounts/password_reset/"
+
+
+@pytest.mark.parametrize(
+    ("backend", "resets"),
+    [
+        ("django.core.mail.backends.console.EmailBackend", False),
+        ("django.core.mail.backends.filebased.EmailBackend", False),
+        ("django.core.mail.backends.smtp.EmailBackend", True),
+        ("anymail.backends.example.EmailBackend", True),
+    ],
+)
+def test_a_delivering_email_backend_from_the_environment_brings_the_reset_pages(
+    tmp_path, backend, resets
+):
+    seen = settings_in_subprocess(
+        tmp_path, "PASSWORD_RESET_BY_MAIL", DEBUG="1", EMAIL_BACKEND=backend
+    )
+    assert seen == {"PASSWORD_RESET_BY_MAIL": resets}
 
 
 # --- deployment checks --------------------------------------------------------------------------
