@@ -24,6 +24,20 @@ DECIDER_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR}
 MY_WORK_ROLES = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.FINANCE}
 APPROVAL_ROLES = set(DECIDER_ROLES)
 DASHBOARD_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.AUDITOR}
+# Where each role starts: the page `/` and a login without `?next=` lead to (the start view,
+# cases/views/start.py). URL names, so that this module imports no other app.
+START_PAGES = {
+    Role.CASE_WORKER: "cases:my-work",
+    Role.TOWN_SUPERVISOR: "cases:approval-queue",
+    Role.CITY_SUPERVISOR: "cases:approval-queue",
+    Role.FINANCE: "payments:batch-list",
+    # Auditors start from history. Until the auditors' history browser (audit/) exists and
+    # takes its place here, the household list is their read-only start: every household of
+    # the city, each with its history page.
+    Role.AUDITOR: "cases:household-list",
+    # Administrators configure the system: towns, users, schemes and calendars in /admin/.
+    Role.ADMINISTRATOR: "admin:index",
+}
 
 
 def role_of(user) -> str | None:
@@ -31,6 +45,18 @@ def role_of(user) -> str | None:
         return None
     profile = getattr(user, "staff", None)
     return profile.role if profile is not None else None
+
+
+def start_page(user) -> str | None:
+    """The URL name of the user's start page: their role's; Django's staff without a role (a
+    superuser made with createsuperuser) configure, so theirs is /admin/. None: no role, no
+    start page."""
+    role = role_of(user)
+    if role in START_PAGES:
+        return START_PAGES[role]
+    if user.is_authenticated and user.is_active and user.is_staff:
+        return START_PAGES[Role.ADMINISTRATOR]
+    return None
 
 
 def can_view_cases(user) -> bool:

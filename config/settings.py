@@ -125,7 +125,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cases:household-list"
+# After logging in: the page `?next=` names when it is on this site, else the role's start page.
+LOGIN_REDIRECT_URL = "start"
 LOGOUT_REDIRECT_URL = "login"
 
 # Lock an account (per username) after 5 failed logins for 30 minutes.

@@ -2,10 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cases.views import public as public_views
+from cases.views.start import start
 
 # Log in, log out and change one's password. Resetting a forgotten password mails a link, so
 # those pages exist only when mail really leaves the server (settings.PASSWORD_RESET_BY_MAIL):
@@ -17,7 +17,8 @@ account_urlpatterns = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="cases:household-list", permanent=False)),
+    # Each role's start page (cases/views/start.py); LOGIN_REDIRECT_URL leads here too.
+    path("", start, name="start"),
     path("accounts/", include(account_urlpatterns)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -68,12 +68,10 @@ def test_admin_login_page_is_in_simplified_chinese_by_default():
 # --- logging in --------------------------------------------------------------------------------
 
 
-def test_successful_login_is_an_audit_event_and_goes_to_the_households(
-    client, worker_chashan, households_url
-):
+def test_successful_login_is_an_audit_event_and_goes_to_the_start_page(client, worker_chashan):
     response = log_in(client, "worker-chashan", HTTP_USER_AGENT="pytest-login")
     assert response.status_code == 302
-    assert response.url == households_url
+    assert response.url == reverse("start")
     assert is_logged_in(client)
     event = AuditEvent.objects.get(action=AuditEvent.Action.LOGIN)
     assert (event.actor, event.actor_username, event.user_agent) == (

@@ -300,13 +300,6 @@ def test_anonymous_visitor_is_sent_to_login(client, registry):
         assert response["Location"].startswith(reverse("login"))
 
 
-def test_home_redirects_to_the_household_list(client, worker_chashan):
-    client.force_login(worker_chashan)
-    response = client.get("/")
-    assert response.status_code == 302
-    assert response["Location"] == LIST
-
-
 # --- The list ------------------------------------------------------------------------------
 
 
@@ -426,7 +419,7 @@ def test_administrator_sees_the_admin_link(client, administrator):
     assert reverse("cases:household-list") not in content.split("<main")[0]
 
 
-def test_login_page_logs_in_and_lands_on_the_list(client, worker_chashan):
+def test_login_page_logs_in_and_lands_on_the_start_page(client, worker_chashan):
     page = client.get(reverse("login"))
     assert page.status_code == 200
     assert 'name="username"' in page.content.decode()
@@ -434,7 +427,7 @@ def test_login_page_logs_in_and_lands_on_the_list(client, worker_chashan):
         reverse("login"), {"username": "worker-chashan", "password": "relief-test-pw"}
     )
     assert response.status_code == 302
-    assert response["Location"] == LIST
+    assert response["Location"] == reverse("start")
 
 
 def test_wrong_password_says_so_on_the_login_page(client, worker_chashan):
