@@ -7,6 +7,7 @@ DEBUG         off unless set to a true value
 ALLOWED_HOSTS comma-separated
 """
 
+import datetime
 import os
 import secrets
 import sys
@@ -60,7 +61,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "simple_history",
     "axes",
@@ -170,9 +170,16 @@ DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(10 * 1024 * 10
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# API tokens (relief/tokens.py) end after this long without use, and this long after they were
+# issued, whichever comes first.
+API_TOKEN_IDLE_TIMEOUT = datetime.timedelta(
+    minutes=int(os.environ.get("API_TOKEN_IDLE_MINUTES", "30"))
+)
+API_TOKEN_MAX_AGE = datetime.timedelta(hours=int(os.environ.get("API_TOKEN_MAX_HOURS", "12")))
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "relief.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import workdays
-from .models import AuditEvent, CalendarDay
+from .models import ApiToken, AuditEvent, CalendarDay
 
 admin.site.site_header = _("Relief administration")
 admin.site.site_title = _("Relief administration")
@@ -28,6 +28,23 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who holds API tokens and when each was last used. Deleting one ends it at once; tokens
+    are obtained through the API, never made here."""
+
+    list_display = ("user", "created", "last_used")
+    search_fields = ("user__username",)
+    fields = ("user", "created", "last_used")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 

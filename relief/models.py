@@ -1,7 +1,9 @@
 """The append-only audit-event table: business events (login, ID revealed, export, import,
 approval) with their actor. It survives user deletion (the username is copied).
 
-The administrators' working-day table (CalendarDay), which `relief.workdays` reads."""
+The administrators' working-day table (CalendarDay), which `relief.workdays` reads.
+
+The API tokens (ApiToken) that relief.api_auth issues and checks."""
 
 from django.conf import settings
 from django.db import models
@@ -95,3 +97,30 @@ class CalendarDay(models.Model):
         # Remembered so that moving a row to another year names both years in calendar_changed.
         instance._loaded_day = instance.__dict__.get("day")
         return instance
+
+
+class ApiToken(models.Model):
+    """An API token, sent as `Authorization: Token <key>` (relief/api_auth.py). Only the key's
+    SHA-256 is stored: a copy of the database lets nobody in. A token ends after
+    settings.API_TOKEN_IDLE_TIMEOUT without use or settings.API_TOKEN_MAX_AGE after it was
+    issued, whichever comes first; logging out of a session and changing the password delete
+    all of the user's tokens (relief/tokens.py)."""
+
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    created = models.DateTimeField(_("issued"), default=timezone.now)
+    # Written at most once a minute (relief.tokens.LAST_USED_RESOLUTION), not on every request.
+    last_used = models.DateTimeField(_("last used"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.user} {self.created:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 ENDPOINTS = [
     "/api/v1/auth/token/",
+    "/api/v1/auth/token/revoke/",
     "/api/v1/households/",
     "/api/v1/households/{id}/",
     "/api/v1/persons/",
@@ -122,6 +123,20 @@ def test_token_endpoint_needs_no_authentication_in_the_schema(schema):
     assert "security" not in schema  # no global requirement that would apply to it
     assert operation.get("security", []) in ([], [{}])
     assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+def test_token_revoke_takes_the_token_it_revokes_in_the_schema(schema):
+    operation = schema["paths"]["/api/v1/auth/token/revoke/"]["post"]
+    assert operation["security"] == [{"tokenAuth": []}]
+    assert "204" in operation["responses"] and "401" in operation["responses"]
+
+
+def test_schema_documents_the_token_lifetime(schema):
+    description = schema["components"]["securitySchemes"]["tokenAuth"]["description"]
+    assert "30 minutes without use" in description and "12 hours" in description
+    assert "/api/v1/auth/token/revoke/" in description
+    obtain = schema["paths"]["/api/v1/auth/token/"]["post"]["description"]
+    assert "30 minutes" in obtain and "12 hours" in obtain
 
 
 def test_case_endpoints_require_a_token_or_session_in_the_schema(schema):

@@ -33,6 +33,8 @@ SETTINGS_VARIABLES = (
     "AXES_FAILURE_LIMIT",
     "EMAIL_HOST",
     "EMAIL_BACKEND",
+    "API_TOKEN_IDLE_MINUTES",
+    "API_TOKEN_MAX_HOURS",
 )
 PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
@@ -218,6 +220,25 @@ def test_ssl_redirect_can_be_turned_off_behind_a_plain_http_proxy(tmp_path):
         tmp_path, "SECURE_SSL_REDIRECT", SECURE_SSL_REDIRECT="0", **PRODUCTION
     )
     assert seen == {"SECURE_SSL_REDIRECT": False}
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def test_api_tokens_last_thirty_minutes_idle_and_twelve_hours_at_most_by_default(tmp_path):
+    seen = settings_in_subprocess(tmp_path, "API_TOKEN_IDLE_TIMEOUT", "API_TOKEN_MAX_AGE")
+    assert seen == {"API_TOKEN_IDLE_TIMEOUT": "0:30:00", "API_TOKEN_MAX_AGE": "12:00:00"}
+
+
+def test_api_token_lifetimes_come_from_the_environment(tmp_path):
+    seen = settings_in_subprocess(
+        tmp_path,
+        "API_TOKEN_IDLE_TIMEOUT",
+        "API_TOKEN_MAX_AGE",
+        API_TOKEN_IDLE_MINUTES="15",
+        API_TOKEN_MAX_HOURS="8",
+    )
+    assert seen == {"API_TOKEN_IDLE_TIMEOUT": "0:15:00", "API_TOKEN_MAX_AGE": "8:00:00"}
 
 
 # --- mail and the password-reset pages ----------------------------------------------------------

@@ -2,10 +2,10 @@
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from relief.models import AuditEvent
+from relief.models import ApiToken, AuditEvent
+from relief.tokens import digest
 
 URL = "/api/v1/auth/token/"
 PASSWORD = "relief-test-pw"
@@ -22,11 +22,17 @@ def test_right_password_in_json_gives_a_token(worker_chashan):
     response = obtain("worker-chashan", PASSWORD)
 
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=worker_chashan).key}
+    body = response.json()
+    assert set(body) == {"token", "expires_at", "idle_timeout"}
+    # Only the key's digest is stored.
+    assert ApiToken.objects.get(user=worker_chashan).digest == digest(body["token"])
+    assert not ApiToken.objects.filter(digest=body["token"]).exists()
 
 
 @pytest.mark.django_db
-def test_right_password_in_a_form_gives_the_same_token(worker_chashan):
+def test_right_password_in_a_form_gives_a_new_token_and_both_work(worker_chashan):
+    # Each login issues its own token (tokens expire; a second client's login must not hand it
+    # a token that is about to end, nor end the first client's).
     first = obtain("worker-chashan", PASSWORD, fmt="multipart").json()["token"]
     urlencoded = APIClient().post(
         URL,
@@ -35,8 +41,12 @@ def test_right_password_in_a_form_gives_the_same_token(worker_chashan):
     )
 
     assert urlencoded.status_code == 200
-    assert urlencoded.json()["token"] == first
-    assert Token.objects.filter(user=worker_chashan).count() == 1
+    second = urlencoded.json()["token"]
+    assert second != first
+    assert ApiToken.objects.filter(user=worker_chashan).count() == 2
+    for token in (first, second):
+        response = APIClient().get("/api/v1/towns/", HTTP_AUTHORIZATION=f"Token {token}")
+        assert response.status_code == 200
 
 
 @pytest.mark.django_db
@@ -53,7 +63,7 @@ def test_wrong_password_is_a_400_in_drf_shape(worker_chashan):
 
     assert response.status_code == 400
     assert list(response.json()) == ["non_field_errors"]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LOGIN_FAILED).count() == 1
 
 
@@ -89,7 +99,7 @@ def test_account_is_locked_after_the_failure_limit_even_with_the_right_password(
     assert statuses[-1] == 429  # the failure that locks the account says so
     assert locked.status_code == 429
     assert "locked" in locked.json()["detail"]
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 @pytest.mark.django_db
