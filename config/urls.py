@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from cases.views import public as public_views
 from cases.views.start import start
@@ -27,6 +28,17 @@ urlpatterns = [
     # The public notice board needs no login (DOMAIN.md §2, §7).
     path("public/notices/", public_views.notice_board, name="public-notices"),
     path("api/v1/", include("config.api_urls")),
+    # The schema answers signed-in users only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]). The
+    # docs page sends visitors to the login page, and is Swagger UI from the app's own static
+    # files with its start-up script as a file of its own (?script), as the CSP requires.
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path(
+        "api/docs/",
+        login_required(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="schema", template_name="relief/swagger_ui.html"
+            )
+        ),
+        name="swagger-ui",
+    ),
 ]

@@ -1,7 +1,12 @@
-"""The OpenAPI schema documents every API endpoint, and generating it raises no warning."""
+"""The OpenAPI schema documents every API endpoint, and generating it raises no warning. The
+schema and the interactive docs are for signed-in users, and the docs come from the app's own
+static files (no CDN)."""
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 ENDPOINTS = [
@@ -108,8 +113,10 @@ ENDPOINTS = [
 
 
 @pytest.fixture
-def schema(db):
-    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def schema(worker_chashan):
+    client = APIClient()
+    client.force_authenticate(worker_chashan)
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     return response.json()
 
@@ -151,8 +158,45 @@ def test_household_list_is_paginated_in_the_schema(schema):
     assert ref.endswith("/PaginatedHouseholdList")
 
 
-def test_swagger_ui_is_served(db):
-    assert APIClient().get("/api/docs/").status_code == 200
+def test_schema_needs_a_signed_in_user(db):
+    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 401
+
+
+def test_schema_answers_a_token(worker_chashan):
+    token = (
+        APIClient()
+        .post("/api/v1/auth/token/", {"username": "worker-chashan", "password": "relief-test-pw"})
+        .json()["token"]
+    )
+    response = APIClient().get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200
+
+
+def test_swagger_ui_sends_visitors_to_the_login_page(db):
+    response = Client().get("/api/docs/")
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next=/api/docs/"
+
+
+def test_swagger_ui_is_served_from_the_apps_own_static_files(worker_chashan):
+    client = Client()
+    client.force_login(worker_chashan)
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    for asset in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
+        assert f'"/static/drf_spectacular_sidecar/swagger-ui-dist/{asset}"' in content
+        assert finders.find(f"drf_spectacular_sidecar/swagger-ui-dist/{asset}")
+    # No other origin, no inline script or style: the start-up script is a file of its own.
+    assert "http://" not in content and "https://" not in content and "//cdn" not in content
+    assert "<script>" not in content and "<style" not in content and "style=" not in content
+    assert '<script src="/api/docs/?script="></script>' in content
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle(" in script.content.decode()
+    assert '"validatorUrl": null' in script.content.decode()
 
 
 def test_schema_generates_without_warnings(db, tmp_path):

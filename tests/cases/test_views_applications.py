@@ -939,10 +939,12 @@ def test_dashboard_counts_open_overdue_and_breaches_by_town(
         1,
     )
     assert (rows["dalang"]["open"], rows["dalang"]["overdue"]) == (1, 0)
-    assert rows["chashan"]["open_width"] == 100.0 and rows["dalang"]["open_width"] == 50.0
+    assert rows["chashan"]["open_width"] == 100 and rows["dalang"]["open_width"] == 50
     assert response.context["totals"] == {"open": 3, "overdue": 1, "breaches": 1}
     content = response.content.decode()
-    assert 'data-testid="bar-chashan"' in content and 'style="width: 100.0%"' in content
+    assert 'data-testid="bar-chashan"' in content and "bar-open bar-w-100" in content
+    assert "bar-open bar-w-50" in content
+    assert "style=" not in content  # widths are classes: the CSP allows no style attribute
     assert 'data-testid="bar-dongcheng"' not in content  # nothing open there: no bar
 
     client.force_login(supervisor_chashan)
