@@ -10,7 +10,7 @@ import os
 import pytest
 
 from cases.models import Role
-from tests.factories import household_with_members, staff_user
+from tests.factories import UserFactory, household_with_members, staff_user
 
 # Set by .ci/run: a browser or Redis-worker test that cannot run fails instead of skipping.
 REQUIRE_FULL_SUITE = os.environ.get("RELIEF_REQUIRE_FULL_SUITE", "") == "1"
@@ -80,6 +80,16 @@ def client():
     from django.test import Client
 
     return Client(headers={"accept-language": "en"})
+
+
+@pytest.fixture
+def schema_client(db):
+    """An API client of a signed-in user: the OpenAPI schema answers signed-in users only."""
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(UserFactory(username="schema-reader"))
+    return client
 
 
 @pytest.fixture

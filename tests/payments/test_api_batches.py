@@ -365,8 +365,8 @@ def test_another_towns_grant_and_account_do_not_exist(worker_dalang, worker_chas
 # Schema
 
 
-def test_the_schema_lists_the_payment_endpoints(db):
-    response = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_the_schema_lists_the_payment_endpoints(schema_client):
+    response = schema_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     paths = response.json()["paths"]
     assert set(ENDPOINTS) <= set(paths)
     lines = paths["/api/v1/payment-batches/{id}/lines/"]["get"]["responses"]["200"]

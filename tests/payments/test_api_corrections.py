@@ -359,8 +359,10 @@ def test_an_administrator_reads_no_corrections(recovery, administrator):
     assert get(administrator, "/api/v1/ledger/totals/").status_code == 403
 
 
-def test_the_schema_lists_the_corrections_endpoints(db):
-    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+def test_the_schema_lists_the_corrections_endpoints(schema_client):
+    schema = schema_client.get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    ).json()
 
     assert {
         "/api/v1/reassessments/",
