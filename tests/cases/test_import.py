@@ -9,6 +9,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
@@ -757,7 +758,9 @@ def test_pending_import_page_polls_the_progress_endpoint(client, worker_chashan)
     html = client.get(response.url).content.decode()
     assert "<progress" in html
     assert 'data-progress-url="' + response.url + 'progress/"' in html
-    assert "setTimeout(poll, 1000)" in html
+    # The polling script is a static file (the CSP allows no inline script).
+    assert '<script src="/static/js/import-progress.js"></script>' in html
+    assert "setTimeout(poll, 1000)" in Path(finders.find("js/import-progress.js")).read_text()
     assert client.get(response.url + "progress/").json()["status"] == "pending"
 
 

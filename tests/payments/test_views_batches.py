@@ -7,8 +7,10 @@ lists that run a fixed number of queries whatever their length."""
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -630,7 +632,9 @@ def test_a_running_run_polls_its_progress(client, city_supervisor):
     html = page.content.decode()
     assert page.context["running"]
     assert reverse("payments:run-progress", args=[run.pk]) in html
-    assert "window.setTimeout(poll, 2000)" in html
+    # The polling script is a static file (the CSP allows no inline script).
+    assert '<script src="/static/js/run-progress.js"></script>' in html
+    assert "window.setTimeout(poll, 2000)" in Path(finders.find("js/run-progress.js")).read_text()
     assert '<meta http-equiv="refresh" content="2">' in html  # without JavaScript
     body = progress.json()
     assert (body["state"], body["finished"], body["towns_done"]) == ("running", False, 3)
