@@ -87,7 +87,7 @@ def application_list(request):
     state = request.GET.get("state", "")
     scheme = request.GET.get("scheme", "")
     household = request.GET.get("household", "")
-    household = household if household.isdigit() else ""
+    household = household if household.isascii() and household.isdigit() else ""
     rows = workflow_ui.with_next_due(
         workflow.application_list(
             user=request.user,

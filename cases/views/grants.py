@@ -100,7 +100,7 @@ def grant_list(request):
         request.GET or None, schemes=Scheme.objects.order_by("code"), towns=towns
     )
     household = request.GET.get("household", "")
-    household = household if household.isdigit() else ""
+    household = household if household.isascii() and household.isdigit() else ""
     # The list shows this month's amount, not the schedules: drop grant_list's prefetch of them.
     rows = workflow.grant_list(
         user=user, state=filters.value("state"), household=household or None

@@ -222,7 +222,8 @@ def household_create(request):
         form = HouseholdCreateForm(user=request.user)
         # ?members=N gives N member rows without JavaScript (the page's button adds rows too).
         rows = request.GET.get("members", "1")
-        count = min(max(int(rows), 1), MAX_MEMBER_ROWS) if rows.isdigit() else 1
+        wanted = rows.isascii() and rows.isdigit() and len(rows) <= 3
+        count = min(max(int(rows), 1), MAX_MEMBER_ROWS) if wanted else 1
         initial = [{"relation": Membership.Relation.HEAD}] + [{}] * (count - 1)
         formset = MemberFormSet(prefix="members", initial=initial)
     summary = error_summary(form) + _formset_summary(formset) + list(members_errors)
