@@ -1,6 +1,6 @@
 """Checking a bank's return file against its batch (read only): every row matched by 序号 and
 账号, its amount checked, the totals line checked against the file and the batch; every problem
-reported by row, column and rule (relief/tabular.py's RowError), at most MAX_LISTED_PROBLEMS of
+reported by row, column and rule (relief/tabular's RowError), at most MAX_LISTED_PROBLEMS of
 them listed."""
 
 from array import array
