@@ -35,13 +35,18 @@ from .columns import (
 )
 from .reading import (
     CSV_DELIMITERS,
+    MAX_COLUMNS,
     MAX_ROWS,
     OLE2_MAGIC,
     XLSX_MAGIC,
     Table,
+    csv_encoding,
     file_sha256,
     is_blank,
+    is_blank_row,
+    iter_rows,
     read_table,
+    xlsx_byte_limit,
 )
 from .reports import ImportReport, RowError, TabularError
 from .writing import template_csv, template_xlsx
@@ -51,6 +56,7 @@ __all__ = [
     "DATE_RE",
     "FALSE_WORDS",
     "INT_RE",
+    "MAX_COLUMNS",
     "MAX_ROWS",
     "OLE2_MAGIC",
     "TRUE_WORDS",
@@ -64,14 +70,18 @@ __all__ = [
     "boolean",
     "check_header",
     "choice",
+    "csv_encoding",
     "date",
     "file_sha256",
     "integer",
     "is_blank",
+    "is_blank_row",
+    "iter_rows",
     "money",
     "parse_table",
     "read_table",
     "template_csv",
     "template_xlsx",
     "text",
+    "xlsx_byte_limit",
 ]

@@ -109,6 +109,8 @@ def parse_table(table: Table, columns: list[Column]) -> tuple[list[Row], ImportR
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INT_RE = re.compile(r"^[+-]?\d+$")
+# C0 control characters but tab, line feed and carriage return (which a cell may hold).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 TRUE_WORDS = {"是", "yes", "y", "true", "1"}
 FALSE_WORDS = {"否", "no", "n", "false", "0"}
 
@@ -131,6 +133,8 @@ def text(*, max_length: int | None = None, upper: bool = False) -> Callable[[Any
             raise ValueError(
                 _("is longer than %(max)d characters") % {"max": max_length},
             )
+        if CONTROL_RE.search(result):
+            raise ValueError(_("contains a control character (such as NUL); remove it"))
         return result
 
     return parse
