@@ -49,10 +49,12 @@ from .reading import (
     xlsx_byte_limit,
 )
 from .reports import ImportReport, RowError, TabularError
-from .writing import template_csv, template_xlsx
+from .writing import FORMULA_START, CsvWriter, safe_cell, safe_row, template_csv, template_xlsx
 
 __all__ = [
     "CSV_DELIMITERS",
+    "FORMULA_START",
+    "CsvWriter",
     "DATE_RE",
     "FALSE_WORDS",
     "INT_RE",
@@ -80,6 +82,8 @@ __all__ = [
     "money",
     "parse_table",
     "read_table",
+    "safe_cell",
+    "safe_row",
     "template_csv",
     "template_xlsx",
     "text",

@@ -1,10 +1,52 @@
-"""Writing tabular files: the downloadable templates."""
+"""Writing tabular files: cells no spreadsheet program runs as formulas, and the downloadable
+templates.
+
+Formula injection (CSV injection, OWASP): a cell whose text starts with = + - @ tab or carriage
+return is run as a formula by Excel, WPS or LibreOffice when the file is opened; a name such as
+`=HYPERLINK("http://…","点击")` becomes a live link in a bank file. Every tabular file Relief
+writes (bank files, the households export, the ledger totals, the import templates) puts its
+cells through `safe_cell`, which prefixes such text with an apostrophe (the OWASP
+recommendation): the spreadsheet shows the text, with a leading ', and runs nothing. Only text
+is changed: numbers, amounts (a deduction's -480.00 too), dates and empty cells pass as they
+are, so numeric columns stay numbers. In a workbook the prefixed text is also no formula to
+openpyxl, which writes a cell as a formula only when its text starts with =.
+"""
 
 import csv
 import io
 from collections.abc import Iterable
+from typing import Any
 
 from .columns import Column
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """The value as a cell no spreadsheet program runs: text starting with = + - @ tab or CR
+    gets a leading apostrophe; any other value is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable[Any]) -> list[Any]:
+    return [safe_cell(value) for value in values]
+
+
+class CsvWriter:
+    """csv.writer whose every row goes through safe_row; writerow returns what the underlying
+    writer returns (the line, when writing into an echoing buffer for streaming)."""
+
+    def __init__(self, out, **kwargs):
+        self._writer = csv.writer(out, **kwargs)
+
+    def writerow(self, row: Iterable[Any]):
+        return self._writer.writerow(safe_row(row))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
 
 
 def template_xlsx(
@@ -27,9 +69,9 @@ def template_xlsx(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title
-    sheet.append([c.name for c in columns])
+    sheet.append(safe_row(c.name for c in columns))
     for example in examples:
-        sheet.append([example.get(c.name, "") for c in columns])
+        sheet.append(safe_row(example.get(c.name, "") for c in columns))
     text_columns = set(text_columns)
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
@@ -43,12 +85,19 @@ def template_xlsx(
     sheet.freeze_panes = "A2"
 
     notes = workbook.create_sheet(notes_title)
-    notes.append(list(notes_header))
+    notes.append(safe_row(notes_header))
     for cell in notes[1]:
         cell.font = Font(bold=True)
     for column in columns:
         notes.append(
-            [column.name, str(column.meaning), yes if column.required else no, str(column.allowed)]
+            safe_row(
+                [
+                    column.name,
+                    str(column.meaning),
+                    yes if column.required else no,
+                    str(column.allowed),
+                ]
+            )
         )
     for letter, width in zip("ABCD", (24, 60, 10, 60), strict=True):
         notes.column_dimensions[letter].width = width
@@ -61,7 +110,7 @@ def template_xlsx(
 def template_csv(columns: list[Column], examples: list[dict]) -> bytes:
     """Header and example rows as CSV, UTF-8 with BOM so that Excel opens it correctly."""
     out = io.StringIO(newline="")
-    writer = csv.writer(out)
+    writer = CsvWriter(out)
     writer.writerow([c.name for c in columns])
     for example in examples:
         writer.writerow([example.get(c.name, "") for c in columns])
