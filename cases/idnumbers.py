@@ -4,9 +4,16 @@
 even = female), check character. S = Σ dᵢ·Wᵢ over the first 17 digits, check = "10X98765432"[S mod 11].
 Legacy 15-digit numbers get "19" before the 2-digit year and a computed check character.
 The address code is not required to be a current one (DOMAIN.md §4).
+
+Every ID number Relief reads (forms, API, the caseload import, searches) goes through
+`normalise_id_text` and `parse_id_number` here, so one person has one stored number however it was
+typed: a full-width ４ or an Arabic-Indic ٤ is the digit 4, and only ASCII digits (and X) pass.
+`str.isdigit()` is not the test: it is true for ² and ٣, which `int()` then reads or refuses.
 """
 
 import datetime
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -16,6 +23,10 @@ from django.utils.translation import gettext_lazy as _
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 MAX_AGE_YEARS = 120
+ID18_RE = re.compile(r"[0-9]{17}[0-9X]")
+ID15_RE = re.compile(r"[0-9]{15}")
+# The end of a number, as searched for (its last 4 to 17 characters).
+ID_TAIL_RE = re.compile(r"[0-9]*[0-9X]")
 
 
 @dataclass(frozen=True)
@@ -29,19 +40,35 @@ def check_character(first17: str) -> str:
     return CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, WEIGHTS, strict=True)) % 11]
 
 
+def normalise_id_text(raw) -> str:
+    """What a person typed as (part of) an ID number, in the one form Relief stores and searches:
+    Unicode NFKC (full-width ４ and ｘ, ideographic spaces, superscript ² become 4, x, " ", 2),
+    every script's decimal digit as its ASCII digit (Arabic-Indic ٤ is 4), stripped, upper
+    case. Nothing is validated here: parse_id_number does that."""
+    text = unicodedata.normalize("NFKC", str(raw or "")).strip().upper()
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(char)) if unicodedata.decimal(char, None) is not None else char
+        for char in text
+    )
+
+
 def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:
-    """Validate and normalise an ID number; raise ValidationError naming the rule broken."""
+    """Validate and normalise an ID number; raise ValidationError naming the rule broken. The
+    number is read through normalise_id_text, then must be exactly 17 ASCII digits and a digit
+    or X (or a legacy 15 ASCII digits)."""
     today = today or timezone.localdate()
-    value = (raw or "").strip().upper()
+    value = normalise_id_text(raw)
     if len(value) == 15:
-        if not value.isdigit():
+        if not ID15_RE.fullmatch(value):
             raise ValidationError(
                 _("A 15-digit ID number must contain digits only."), code="format"
             )
         first17 = value[:6] + "19" + value[6:]
         value = first17 + check_character(first17)
     elif len(value) == 18:
-        if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+        if not ID18_RE.fullmatch(value):
             raise ValidationError(
                 _("An ID number has 17 digits followed by a digit or X."), code="format"
             )

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 
-from .idnumbers import parse_id_number
+from .idnumbers import ID_TAIL_RE, normalise_id_text, parse_id_number
 from .models import (
     Application,
     Asset,
@@ -124,18 +124,20 @@ def get_in_scope(qs: QuerySet, **lookup):
 
 def matching_persons(search: str) -> QuerySet[Person]:
     """Persons matching a search term: a full ID number (15 or 18 characters), the last 4 to 17
-    characters of an ID number, or a name prefix."""
-    term = search.strip().upper()
-    if not term:
+    characters of an ID number, or a name prefix. ID numbers are read as parse_id_number reads
+    them (full-width or Arabic-Indic digits are the ASCII ones); anything else is a name."""
+    name = search.strip()
+    if not name:
         return Person.objects.all()
-    if len(term) in (15, 18) and term[:-1].isdigit():
+    term = normalise_id_text(name)
+    if len(term) in (15, 18) and ID_TAIL_RE.fullmatch(term):
         try:
             return Person.objects.filter(id_number=parse_id_number(term).number)
         except ValidationError:
             return Person.objects.filter(id_number=term)
-    if 4 <= len(term) < 18 and term[:-1].isdigit() and (term[-1].isdigit() or term[-1] == "X"):
+    if 4 <= len(term) < 18 and ID_TAIL_RE.fullmatch(term):
         return Person.objects.filter(id_tail=term[-4:], id_number__endswith=term)
-    return Person.objects.filter(name__startswith=search.strip())
+    return Person.objects.filter(name__startswith=name)
 
 
 # A search lists at most this many households, the newest first: narrow it to see others.
@@ -181,7 +183,9 @@ def household_list(
     if town:
         lookups["town__code"] = town
     if village:
-        lookups["village_id" if str(village).isdigit() else "village__name"] = village
+        village = str(village)
+        by_id = village.isascii() and village.isdigit()
+        lookups["village_id" if by_id else "village__name"] = village
     if status:
         lookups["status"] = status
     if search.strip():

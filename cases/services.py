@@ -18,7 +18,7 @@ from relief.models import AuditEvent
 from relief.services import record
 
 from . import permissions, selectors
-from .idnumbers import parse_id_number
+from .idnumbers import normalise_id_text, parse_id_number
 from .models import (
     Asset,
     Authorisation,
@@ -185,7 +185,7 @@ def household_create(
         raise ValidationError(
             {"members": _("Exactly one member must be the head of household (relation 'head').")}
         )
-    numbers = [m.id_number.strip().upper() for m in members]
+    numbers = [normalise_id_text(m.id_number) for m in members]
     if len(set(numbers)) != len(numbers):
         raise ValidationError({"members": _("The same ID number appears twice in the household.")})
 

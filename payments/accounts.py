@@ -9,6 +9,7 @@ event. Account numbers are masked everywhere but in bank files (PayeeAccount.mas
 """
 
 import datetime
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -72,6 +73,29 @@ def payee_candidates(grant: Grant, today: datetime.date) -> QuerySet[Membership]
     )
 
 
+def _comparable_name(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name or "").split())
+
+
+def _holder_of(payee: Person, account_holder: str) -> str:
+    """The account holder, which must be the payee: a bank pays an account held in the payee's
+    own name. Compared after NFKC and without whitespace (full-width letters or a space typed
+    between surname and given name are the same name); the payee's name as registered is kept.
+    An empty holder is left to the model's own "required" check."""
+    typed = (account_holder or "").strip()
+    if typed and _comparable_name(typed) != _comparable_name(payee.name):
+        raise ValidationError(
+            {
+                "account_holder": _(
+                    "The account holder must be the payee, %(name)s, as registered: a bank pays "
+                    "only an account in the payee's own name."
+                )
+                % {"name": payee.name}
+            }
+        )
+    return payee.name if typed else ""
+
+
 @transaction.atomic
 def payee_account_propose(
     *,
@@ -98,6 +122,7 @@ def payee_account_propose(
         raise ValidationError(
             {"payee": _("The payee must be a current member of the grant's household.")}
         )
+    account_holder = _holder_of(payee, account_holder)
     waiting = PayeeAccount.objects.filter(grant=grant, state=State.PROPOSED).first()
     if waiting is not None:
         raise ValidationError(
@@ -113,7 +138,7 @@ def payee_account_propose(
         grant=grant,
         payee=payee,
         bank_name=(bank_name or "").strip(),
-        account_holder=(account_holder or "").strip(),
+        account_holder=account_holder,
         account_number=(account_number or "").strip(),
         reason=reason,
         state=State.PROPOSED,

@@ -32,6 +32,7 @@ from cases.models import Role, Scheme
 from cases.permissions import role_of
 from relief.money import ZERO, to_fen
 from relief.services import record
+from relief.tabular import FORMULA_START, safe_cell, safe_row
 
 from .models import BankFile, BankFileLayout, Batch, PaymentLine, masked_account
 
@@ -243,6 +244,14 @@ def layout_columns(layout: BankFileLayout) -> list[tuple[str, str]]:
             problems.append(_("every column needs a header and a field"))
             continue
         header, field = str(column["header"]).strip(), str(column.get("field", ""))
+        if header.startswith(FORMULA_START):
+            problems.append(
+                _(
+                    "column %(header)s: a header may not start with = + - or @ (a spreadsheet "
+                    "would run it as a formula)"
+                )
+                % {"header": header}
+            )
         if field not in FIELDS:
             problems.append(
                 _("column %(header)s: unknown field %(field)s; the fields are: %(fields)s")
@@ -269,17 +278,19 @@ def layout_columns(layout: BankFileLayout) -> list[tuple[str, str]]:
     return pairs
 
 
-# Each field's cell (row, town name, xlsx): only the layout's fields are computed.
+# Each field's cell (row, town name, xlsx): only the layout's fields are computed. Text that
+# people typed (names, bank, town) goes through safe_cell, so no spreadsheet program runs it as a
+# formula (docs/bank-files.md); 序号 and the amount are numbers and are written as they are.
 _CELLS: dict[str, Callable[[BankRow, str, bool], object]] = {
     "seq": lambda row, town, xlsx: row.seq,
-    "account_holder": lambda row, town, xlsx: row.account_holder,
-    "account_number": lambda row, town, xlsx: row.account_number,
+    "account_holder": lambda row, town, xlsx: safe_cell(row.account_holder),
+    "account_number": lambda row, town, xlsx: safe_cell(row.account_number),
     # A number in a workbook (a bank's template sums it); text with two decimals in CSV.
     "amount": lambda row, town, xlsx: row.amount if xlsx else f"{row.amount:.2f}",
-    "id_number": lambda row, town, xlsx: row.id_number,
-    "memo": lambda row, town, xlsx: row.memo,
-    "bank_name": lambda row, town, xlsx: row.bank_name,
-    "town": lambda row, town, xlsx: town,
+    "id_number": lambda row, town, xlsx: safe_cell(row.id_number),
+    "memo": lambda row, town, xlsx: safe_cell(row.memo),
+    "bank_name": lambda row, town, xlsx: safe_cell(row.bank_name),
+    "town": lambda row, town, xlsx: safe_cell(town),
     "period": lambda row, town, xlsx: row.period_text,
 }
 
@@ -332,7 +343,7 @@ def _write_csv(handle, headers, fields, rows, batch, town_name) -> tuple[int, De
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     out.write("\ufeff".encode())
-    writer.writerow(headers)
+    writer.writerow(safe_row(headers))
     count, total = 0, ZERO
     for row in rows:
         _check_row(batch, row)
@@ -358,7 +369,7 @@ def _write_xlsx(handle, headers, fields, rows, batch, town_name) -> tuple[int, D
     for index, field in enumerate(fields, start=1):
         width = 24 if field in ("account_number", "id_number", "bank_name", "memo") else 12
         sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.append(headers)
+    sheet.append(safe_row(headers))
     count, total = 0, ZERO
     for row in rows:
         _check_row(batch, row)

@@ -1,7 +1,8 @@
 """The API kit every app builds on: the exception handler that turns a service's validation
 errors into DRF's 400 shape (no request ends in a 500 for bad input), the base endpoint with
 pagination and validated filters, and the strict input fields (unknown keys refused, IDs as
-text only, ids within a 64-bit column, months as YYYY-MM, money to the fen)."""
+text only, ids within a 64-bit column, months as YYYY-MM, money to the fen). Request bodies are
+parsed by relief/api_parsers.py."""
 
 import re
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from relief.errors import NestedValidationError
+from relief.forms import MAX_ID
 
 
 def exception_handler(exc, context):
@@ -68,9 +70,7 @@ class Api(APIView):
         return dict(serializer.validated_data)
 
 
-# The largest id a 64-bit integer column holds: a larger number in a filter is a 400, not a
-# database overflow.
-MAX_ID = 2**63 - 1
+# A larger number than MAX_ID in a filter is a 400, not a database overflow.
 
 
 def id_filter(**kwargs) -> serializers.IntegerField:

@@ -14,6 +14,20 @@ class DateInput(forms.DateInput):
 
 CHOOSE = _("— choose —")
 
+# The largest id a 64-bit integer column holds: a larger one in a filter is no id, and the
+# database would refuse it (an overflow, a 500).
+MAX_ID = 2**63 - 1
+
+
+def id_param(value) -> int | None:
+    """A row id given as a query parameter (ASCII digits, 1 to MAX_ID), else None: a page then
+    ignores the filter. str.isdigit() alone is not the test: it is true for ² and ٣."""
+    text = str(value or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
 
 def with_blank(choices, label=CHOOSE):
     return [("", label), *choices]

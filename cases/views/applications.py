@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relief.forms import id_param
 from relief.views import (
     Action,
     action_forms,
@@ -87,7 +88,7 @@ def application_list(request):
     state = request.GET.get("state", "")
     scheme = request.GET.get("scheme", "")
     household = request.GET.get("household", "")
-    household = household if household.isdigit() else ""
+    household = id_param(household) or ""
     rows = workflow_ui.with_next_due(
         workflow.application_list(
             user=request.user,

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from relief.dates import first_of_month, month_key
+from relief.forms import id_param
 from relief.views import (
     Action,
     action_forms,
@@ -100,7 +101,7 @@ def grant_list(request):
         request.GET or None, schemes=Scheme.objects.order_by("code"), towns=towns
     )
     household = request.GET.get("household", "")
-    household = household if household.isdigit() else ""
+    household = id_param(household) or ""
     # The list shows this month's amount, not the schedules: drop grant_list's prefetch of them.
     rows = workflow.grant_list(
         user=user, state=filters.value("state"), household=household or None

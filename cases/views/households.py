@@ -2,7 +2,6 @@
 members, the household's page, and editing it. Reads come from cases.selectors (the one place
 that scopes by town), writes go through cases.services."""
 
-import csv
 from functools import partial
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from relief import tabular
 from relief.views import apply_service_errors, error_summary, querystring_without_page, save_edit
 
 from .. import selectors, services
@@ -75,17 +75,9 @@ class _Echo:
         return value
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Text a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def _csv_lines(households):
-    writer = csv.writer(_Echo())
+    # Every text cell neutralised against formula injection (relief/tabular/writing.py).
+    writer = tabular.CsvWriter(_Echo())
     yield "\ufeff"  # BOM: Excel then reads the file as UTF-8 and shows the Chinese names.
     yield writer.writerow(
         [
@@ -104,18 +96,15 @@ def _csv_lines(households):
         head = selectors.head_among(household.current_memberships)
         yield writer.writerow(
             [
-                _cell(value)
-                for value in (
-                    household.pk,
-                    household.town.name,
-                    household.village.name if household.village else "",
-                    head.name if head else "",
-                    head.masked_id if head else "",
-                    len(household.current_memberships),
-                    household.address,
-                    household.hukou_place,
-                    household.get_status_display(),
-                )
+                household.pk,
+                household.town.name,
+                household.village.name if household.village else "",
+                head.name if head else "",
+                head.masked_id if head else "",
+                len(household.current_memberships),
+                household.address,
+                household.hukou_place,
+                household.get_status_display(),
             ]
         )
 
@@ -222,7 +211,8 @@ def household_create(request):
         form = HouseholdCreateForm(user=request.user)
         # ?members=N gives N member rows without JavaScript (the page's button adds rows too).
         rows = request.GET.get("members", "1")
-        count = min(max(int(rows), 1), MAX_MEMBER_ROWS) if rows.isdigit() else 1
+        wanted = rows.isascii() and rows.isdigit() and len(rows) <= 3
+        count = min(max(int(rows), 1), MAX_MEMBER_ROWS) if wanted else 1
         initial = [{"relation": Membership.Relation.HEAD}] + [{}] * (count - 1)
         formset = MemberFormSet(prefix="members", initial=initial)
     summary = error_summary(form) + _formset_summary(formset) + list(members_errors)

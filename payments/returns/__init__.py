@@ -4,7 +4,7 @@ shape is in docs/bank-files.md).
 The file is the exported bank file plus 状态 (成功/失败) and 失败原因 columns, with its totals
 line. Rows are matched by 序号 AND 账号 against the batch's rows and their amounts checked; the
 totals line must match the file's own rows and the batch. Any problem rejects the whole file,
-with a report of every problem by row, column and rule (relief/tabular.py's RowError). A
+with a report of every problem by row, column and rule (relief/tabular's RowError). A
 reconciled batch answers the same file again with "already imported" and refuses another file.
 
 On success, in one transaction: the lines of paid rows become paid, those of failed rows failed

@@ -1,13 +1,13 @@
 """Checking a bank's return file against its batch (read only): every row matched by 序号 and
 账号, its amount checked, the totals line checked against the file and the batch; every problem
-reported by row, column and rule (relief/tabular.py's RowError), at most MAX_LISTED_PROBLEMS of
+reported by row, column and rule (relief/tabular's RowError), at most MAX_LISTED_PROBLEMS of
 them listed."""
 
 from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import Count, Max, Sum
 from django.utils.translation import gettext as _
 
 from relief import tabular
@@ -16,11 +16,14 @@ from relief.tabular import ImportReport, RowError, TabularError
 
 from ..bankfiles import FIELDS, TOTALS_LABEL, batch_row_lines, default_layout, layout_columns
 from ..models import BankFile, Batch, PaymentLine, masked_account
-from .reading import file_rows
 
 # A report lists this many problems and counts the rest (a file for the wrong batch would
 # otherwise list a million missing rows).
 MAX_LISTED_PROBLEMS = 1000
+# Rows a return may have beyond the batch's own: the header, the totals line, blank rows. Every
+# row read counts (relief/tabular's reader), so a file claiming millions of empty rows is
+# refused after this many, whatever it unpacks to.
+EXTRA_ROWS = 1000
 STATUS_HEADERS = ("状态", "status")
 REASON_HEADERS = ("失败原因", "failure reason", "failure_reason", "reason")
 TOTALS_LABELS = {TOTALS_LABEL, "total", "totals"}
@@ -146,11 +149,18 @@ def bank_return_check(*, batch: Batch, content: bytes) -> Checked:
     report (row 0: the file as a whole; row 1: the header)."""
     checker = _Checker(batch, CappedReport(limit=MAX_LISTED_PROBLEMS))
     try:
-        checker.run(file_rows(content))
+        checker.run(tabular.iter_rows(content, max_rows=return_row_limit(batch)))
     except TabularError as exc:
         checker.report.add(0, "", str(exc))
     checker.report.close()
     return checker.checked
+
+
+def return_row_limit(batch: Batch) -> int:
+    """The most rows a return of this batch may have after its first: one per bank-file row
+    (序号) plus EXTRA_ROWS. It also bounds what an XLSX return may unpack to."""
+    rows = batch_row_lines(batch).aggregate(rows=Count("seq", distinct=True))["rows"]
+    return rows + EXTRA_ROWS
 
 
 REQUIRED = ("seq", "account_number", "amount", "status")
@@ -186,7 +196,7 @@ class _Checker:
         self.row_of = array("q", bytes(8 * self.expected.count))
         for number, cells in rows:
             first = _cell(cells, 0)
-            if _blank(first) and all(_blank(c) for c in cells):
+            if _blank(first) and tabular.is_blank_row(cells):
                 continue
             if isinstance(first, str) and first.lower() in TOTALS_LABELS:
                 self.totals_line(number, cells)
@@ -201,7 +211,7 @@ class _Checker:
     def header(self, rows) -> bool:
         """Column positions from the first non-blank row; False when the rows cannot be read."""
         for number, cells in rows:
-            if all(_blank(c) for c in cells):
+            if tabular.is_blank_row(cells):
                 continue
             for index, raw in enumerate(cells):
                 name = "" if raw is None else str(raw).replace("\ufeff", "").strip().lower()

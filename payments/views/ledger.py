@@ -3,7 +3,6 @@ corrected, difference; payments.ledger.household_ledger) linked from the househo
 the city totals by town and month (payments.ledger.city_totals: city-wide roles see every town,
 town roles their towns), with a CSV download recorded as an audit event ("export")."""
 
-import csv
 import io
 
 from django.core.exceptions import ValidationError
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET
 from cases import selectors as case_selectors
 from cases.models import Grant
 from cases.permissions import case_reader_required
+from relief import tabular
 from relief.dates import add_months, first_of_month, month_key
 from relief.models import AuditEvent
 from relief.money import ZERO
@@ -148,7 +148,8 @@ def city_totals_csv(request):
         rows=len(rows),
     )
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
+    # Text cells neutralised against formula injection; amounts stay numbers.
+    writer = tabular.CsvWriter(out, lineterminator="\r\n")
     writer.writerow(
         [
             _("Town code"),

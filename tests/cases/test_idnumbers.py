@@ -93,3 +93,48 @@ def test_masking_shows_first_six_and_last_four():
 )
 def test_public_names_are_masked(name, masked):
     assert mask_name(name) == masked
+
+
+# Non-ASCII digits: one person has one stored number however it was typed.
+
+ASCII_ID = "11010519491231002X"
+FULL_WIDTH = "１１０１０５１９４９１２３１００２Ｘ"
+ARABIC_INDIC = "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"
+EXTENDED_ARABIC_INDIC = "۱۱۰۱۰۵۱۹۴۹۱۲۳۱۰۰۲x"
+
+
+@pytest.mark.parametrize("typed", [FULL_WIDTH, ARABIC_INDIC, EXTENDED_ARABIC_INDIC])
+def test_non_ascii_decimal_digits_are_stored_as_ascii(typed):
+    assert parse_id_number(typed, today=TODAY).number == ASCII_ID
+
+
+def test_full_width_legacy_number_is_upgraded_in_ascii():
+    assert parse_id_number("１１０１０５４９１２３１００２", today=TODAY).number == ASCII_ID
+
+
+def test_ideographic_spaces_around_a_number_are_ignored():
+    assert parse_id_number("\u3000" + ASCII_ID + "\u3000", today=TODAY).number == ASCII_ID
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        # Digits for str.isdigit() that int() cannot read (Ethiopic, Kharosthi): no 500.
+        "፩" * 17 + "X",
+        "1101051949123100" + "፩" + "X",
+        "𐩀" * 15,
+        # Not digits at all.
+        "11010519491231002\u200b",
+        "1101051949-231002X",
+    ],
+)
+def test_characters_that_only_look_like_digits_are_a_format_error(typed):
+    assert rule_of(typed) == "format"
+
+
+def test_superscript_digit_is_read_as_its_digit_by_nfkc():
+    # NFKC turns ² into 2: the number is then checked like any other.
+    first17 = "44190019800101002"
+    typed = first17.replace("2", "²") + check_character(first17)
+    assert parse_id_number(typed, today=TODAY).number == first17 + check_character(first17)
+    assert rule_of("²" * 18) == "checksum"

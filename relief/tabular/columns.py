@@ -1,213 +1,23 @@
-"""Reading and checking tabular files (CSV or XLSX), with no knowledge of any domain.
+"""Columns of a template and the parsers of their cells.
 
-A file is read into a `Table`: the header and every data row with its spreadsheet row number
-(the header is row 1, so the first data row is row 2; blank rows are skipped but still counted).
-A list of `Column`s declares what each column may hold; `parse_table` turns the raw cells into
-values and collects every problem as a `RowError(row, column, rule)` in one `ImportReport`, so a
-person can fix a whole file in one pass. The caseload import (cases/imports/) and, later, the
-partner-registry imports build on this.
-
+A list of `Column`s declares what each column may hold; `parse_table` turns a Table's raw cells
+into values and collects every problem as a `RowError(row, column, rule)` in one `ImportReport`.
 Parsers take one non-empty cell value (a string from CSV; a string, number, date or boolean
 from XLSX) and return the parsed value or raise ValueError with the rule the value breaks.
 """
 
-import csv
 import datetime
-import hashlib
-import io
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-MAX_ROWS = 100_000
-XLSX_MAGIC = b"PK\x03\x04"
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
-CSV_DELIMITERS = ",;\t"
-
-
-class TabularError(ValueError):
-    """The file as a whole cannot be read (not a workbook, undecodable, empty, too long)."""
-
-
-# Reports ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One broken rule. Row 0 means the file as a whole; an empty column means the whole row."""
-
-    row: int
-    column: str
-    rule: str
-
-    def as_text(self) -> str:
-        if self.row == 0:
-            return _("file: %(rule)s") % {"rule": self.rule}
-        if not self.column:
-            return _("row %(row)d: %(rule)s") % {"row": self.row, "rule": self.rule}
-        return _("row %(row)d, column %(column)s: %(rule)s") % {
-            "row": self.row,
-            "column": self.column,
-            "rule": self.rule,
-        }
-
-    def as_dict(self) -> dict:
-        return {"row": self.row, "column": self.column, "rule": self.rule}
-
-
-@dataclass
-class ImportReport:
-    """Every problem found in a file, in row order. A file is accepted only when `ok`."""
-
-    errors: list[RowError] = field(default_factory=list)
-
-    def add(self, row: int, column: str, rule: str) -> None:
-        self.errors.append(RowError(row, column, str(rule)))
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def __len__(self) -> int:
-        return len(self.errors)
-
-    def sorted(self) -> list[RowError]:
-        # Stable: errors of one row keep the order in which the checks found them.
-        return sorted(self.errors, key=lambda e: e.row)
-
-    def lines(self) -> list[str]:
-        return [error.as_text() for error in self.sorted()]
-
-    def as_text(self) -> str:
-        return "\n".join(self.lines())
-
-    def as_json(self) -> list[dict]:
-        return [error.as_dict() for error in self.sorted()]
-
-    @classmethod
-    def from_json(cls, data: Iterable[dict]) -> "ImportReport":
-        return cls([RowError(int(e["row"]), str(e["column"]), str(e["rule"])) for e in data])
-
-    def bad_rows(self) -> list[int]:
-        return sorted({error.row for error in self.errors})
-
-
-# Reading ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    header: list[str]
-    rows: list[tuple[int, list[Any]]]  # (spreadsheet row number, raw cell values)
-
-
-def file_sha256(file) -> str:
-    """SHA-256 of a path or a binary file object (read from the start, left at the start)."""
-    digest = hashlib.sha256()
-    if isinstance(file, str | bytes) or hasattr(file, "__fspath__"):
-        with open(file, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        return digest.hexdigest()
-    file.seek(0)
-    for chunk in iter(lambda: file.read(1 << 20), b""):
-        digest.update(chunk)
-    file.seek(0)
-    return digest.hexdigest()
-
-
-def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _header_name(value: Any) -> str:
-    return "" if value is None else str(value).replace("\ufeff", "").strip().lower()
-
-
-def read_table(file, *, name: str = "", max_rows: int = MAX_ROWS) -> Table:
-    """Read the first sheet of an XLSX workbook, or a CSV file (UTF-8 with or without BOM, or
-    GB18030 as saved by Excel on Chinese Windows). The format is told by content, not name."""
-    file.seek(0)
-    head = file.read(8)
-    file.seek(0)
-    if head.startswith(OLE2_MAGIC) or name.lower().endswith(".xls"):
-        raise TabularError(
-            _("The old .xls format cannot be read; save the file as .xlsx or CSV (UTF-8).")
-        )
-    raw_rows = _xlsx_rows(file) if head.startswith(XLSX_MAGIC) else _csv_rows(file)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[Any]]] = []
-    for number, cells in enumerate(raw_rows, start=1):
-        if header is None:
-            if all(is_blank(c) for c in cells):
-                raise TabularError(_("The first row must be the header row with the column names."))
-            header = [_header_name(c) for c in cells]
-            continue
-        if all(is_blank(c) for c in cells):
-            continue
-        if len(rows) >= max_rows:
-            raise TabularError(
-                _("The file has more than %(max)d data rows; split it into smaller files.")
-                % {"max": max_rows}
-            )
-        rows.append((number, [c.strip() if isinstance(c, str) else c for c in cells]))
-    if header is None:
-        raise TabularError(_("The file is empty."))
-    if not rows:
-        raise TabularError(_("The file has a header row but no data rows."))
-    return Table(header=header, rows=rows)
-
-
-def _xlsx_rows(file) -> Iterable[tuple]:
-    from openpyxl import load_workbook
-
-    # Streamed row by row (read_only), so an oversized sheet stops at MAX_ROWS.
-    try:
-        # data_only: the values Excel computed for formulas, not the formulas themselves.
-        workbook = load_workbook(file, read_only=True, data_only=True)
-        try:
-            yield from workbook.worksheets[0].iter_rows(min_row=1, values_only=True)
-        finally:
-            workbook.close()
-    except TabularError:
-        raise
-    except Exception as exc:  # openpyxl raises many kinds of error for a damaged file
-        raise TabularError(_("The file is not a readable XLSX workbook.")) from exc
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            pass
-    else:
-        for encoding in ("utf-8", "gb18030"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise TabularError(_("The CSV file is neither UTF-8 nor GB18030 text; save it as CSV UTF-8."))
-
-
-def _csv_rows(file) -> Iterable[list[str]]:
-    text = _decode(file.read())
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(CSV_DELIMITERS, key=first_line.count) if first_line else ","
-    try:
-        # Each record is one spreadsheet row, as Excel shows it, even if a quoted cell
-        # contains a line break.
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise TabularError(_("The CSV file is malformed: %(error)s") % {"error": exc}) from exc
-
-
-# Columns ---------------------------------------------------------------------------------------
+from .reading import Table, is_blank
+from .reports import ImportReport
 
 
 @dataclass(frozen=True)
@@ -299,6 +109,8 @@ def parse_table(table: Table, columns: list[Column]) -> tuple[list[Row], ImportR
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INT_RE = re.compile(r"^[+-]?\d+$")
+# C0 control characters but tab, line feed and carriage return (which a cell may hold).
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 TRUE_WORDS = {"是", "yes", "y", "true", "1"}
 FALSE_WORDS = {"否", "no", "n", "false", "0"}
 
@@ -321,6 +133,8 @@ def text(*, max_length: int | None = None, upper: bool = False) -> Callable[[Any
             raise ValueError(
                 _("is longer than %(max)d characters") % {"max": max_length},
             )
+        if CONTROL_RE.search(result):
+            raise ValueError(_("contains a control character (such as NUL); remove it"))
         return result
 
     return parse
@@ -455,67 +269,3 @@ def choice(options: dict[str, Any]) -> Callable[[Any], Any]:
         return lookup[key]
 
     return parse
-
-
-# Templates -------------------------------------------------------------------------------------
-
-
-def template_xlsx(
-    columns: list[Column],
-    examples: list[dict],
-    *,
-    sheet_title: str,
-    notes_title: str,
-    notes_header: tuple[str, str, str, str],
-    text_columns: Iterable[str] = (),
-    yes: str = "yes",
-    no: str = "no",
-) -> bytes:
-    """A workbook: the header and example rows on the first sheet, and a notes sheet with one
-    line per column (name, meaning, required, allowed values)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title
-    sheet.append([c.name for c in columns])
-    for example in examples:
-        sheet.append([example.get(c.name, "") for c in columns])
-    text_columns = set(text_columns)
-    for index, column in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = max(12, len(column.name) + 2)
-        sheet.cell(row=1, column=index).font = Font(bold=True)
-        if column.name in text_columns:
-            # Text format so Excel keeps all 18 characters of an ID number.
-            sheet.column_dimensions[letter].number_format = "@"
-            for row in range(2, len(examples) + 2):
-                sheet.cell(row=row, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-
-    notes = workbook.create_sheet(notes_title)
-    notes.append(list(notes_header))
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
-    for column in columns:
-        notes.append(
-            [column.name, str(column.meaning), yes if column.required else no, str(column.allowed)]
-        )
-    for letter, width in zip("ABCD", (24, 60, 10, 60), strict=True):
-        notes.column_dimensions[letter].width = width
-
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def template_csv(columns: list[Column], examples: list[dict]) -> bytes:
-    """Header and example rows as CSV, UTF-8 with BOM so that Excel opens it correctly."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow([c.name for c in columns])
-    for example in examples:
-        writer.writerow([example.get(c.name, "") for c in columns])
-    return out.getvalue().encode("utf-8-sig")
