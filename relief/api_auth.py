@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from . import tokens
 from .api_parsers import JSONParser
 from .authentication import ExpiringTokenAuthentication
+from .models import ApiToken
 
 
 def lifetime_text() -> str:
@@ -155,5 +156,7 @@ class TokenRevokeApi(APIView):
         },
     )
     def post(self, request):
+        if not isinstance(request.auth, ApiToken):
+            raise exceptions.NotAuthenticated()  # signed in some other way: no token to end
         tokens.token_revoke(token=request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
