@@ -42,6 +42,19 @@ class ActionForm(forms.Form):
     """An action with nothing to fill in (submit, approve, send, confirm)."""
 
 
+class CheckedForm(forms.Form):
+    """An action that moves money on (approving a batch, marking it sent): the page asks the
+    user to confirm that they checked the batch's lines and totals, with a box the form
+    requires (no script needed)."""
+
+    checked = forms.BooleanField(
+        label=_("I have checked the batch's lines and totals."),
+        error_messages={
+            "required": _("Tick the box to confirm that you checked the lines and totals.")
+        },
+    )
+
+
 class ReasonForm(forms.Form):
     reason = text_field(_("Reasons"), rows=2, max_length=2000)
 

@@ -80,7 +80,7 @@ def sent_with_rows(client, finance, amounts=("1600.00", "1450.00", "980.50")):
     client.force_login(finance)
     response, content = download(client, batch)
     assert response.status_code == 200
-    assert act(client, batch, "send").status_code == 302
+    assert act(client, batch, "send", checked="on").status_code == 302
     batch.refresh_from_db()
     assert batch.state == Batch.State.SENT
     return batch, grants, read_csv(content)
@@ -291,7 +291,12 @@ def test_a_supervisor_submits_and_another_supervisor_approves(
         "approve",
         "reject",
     ]
-    assert act(client, batch, "approve").status_code == 302
+    unchecked = act(client, batch, "approve")
+    assert unchecked.status_code == 400
+    assert "Tick the box to confirm that you checked the lines and totals." in summary(unchecked)
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.SUBMITTED
+    assert act(client, batch, "approve", checked="on").status_code == 302
     batch.refresh_from_db()
     assert (batch.state, batch.approved_by) == (Batch.State.APPROVED, second_supervisor)
     trail = client.get(detail(batch)).content.decode()
@@ -303,7 +308,7 @@ def test_approving_ones_own_submission_shows_the_services_refusal(client, superv
     client.force_login(supervisor_chashan)
     act(client, batch, "submit")
 
-    response = act(client, batch, "approve")
+    response = act(client, batch, "approve", checked="on")
 
     assert response.status_code == 403
     assert "You submitted this batch, so another supervisor must approve it." in summary(response)
@@ -329,12 +334,12 @@ def test_an_action_in_the_wrong_state_shows_the_state(client, supervisor_chashan
     batch = draft_batch()
     client.force_login(supervisor_chashan)
 
-    response = act(client, batch, "approve")
+    response = act(client, batch, "approve", checked="on")
 
     assert response.status_code == 400
     assert "Cannot approve: the batch is draft (draft)." in summary(response)
     client.force_login(finance)
-    assert act(client, batch, "send").status_code == 400
+    assert act(client, batch, "send", checked="on").status_code == 400
 
 
 def test_a_rejection_needs_reasons_and_goes_back_to_draft(
@@ -367,15 +372,44 @@ def test_finance_marks_an_approved_batch_sent_and_a_supervisor_may_not(
 ):
     batch, _grants = batch_with_rows()
     client.force_login(supervisor_chashan)
-    refused = act(client, batch, "send")
+    refused = act(client, batch, "send", checked="on")
     assert refused.status_code == 403
     assert "Only a finance officer marks a batch sent to the bank." in summary(refused)
 
     client.force_login(finance)
+    download(client, batch)
     assert [item["name"] for item in client.get(detail(batch)).context["action_forms"]] == ["send"]
-    assert act(client, batch, "send").status_code == 302
+    assert act(client, batch, "send", checked="on").status_code == 302
     batch.refresh_from_db()
     assert (batch.state, batch.sent_by) == (Batch.State.SENT, finance)
+
+
+def test_sent_is_offered_only_once_the_bank_file_is_exported_and_needs_the_check_box(
+    client, finance
+):
+    batch, _grants = batch_with_rows()
+    client.force_login(finance)
+    page = client.get(detail(batch))
+    assert page.context["action_forms"] == []
+    assert 'data-testid="export-first"' in page.content.decode()
+
+    refused = act(client, batch, "send", checked="on")
+    assert refused.status_code == 400
+    assert f"no bank file of batch #{batch.pk} has been exported" in summary(refused)
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.APPROVED
+
+    download(client, batch)
+    page = client.get(detail(batch))
+    assert [item["name"] for item in page.context["action_forms"]] == ["send"]
+    assert 'data-testid="export-first"' not in page.content.decode()
+    assert 'name="send-checked"' in page.content.decode()
+    unchecked = act(client, batch, "send")
+    assert unchecked.status_code == 400
+    assert "Tick the box to confirm that you checked the lines and totals." in summary(unchecked)
+    assert act(client, batch, "send", checked="on").status_code == 302
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.SENT
 
 
 # --- bank files -----------------------------------------------------------------------------
