@@ -58,6 +58,16 @@ class Document(models.Model):
     def __str__(self):
         return self.title
 
+    # The extension of each content type an upload may have (cases.uploads checks the content).
+    EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+    @property
+    def download_name(self) -> str:
+        """The file name a download is given: never the uploader's own file name, which may
+        name the person or say what the document is about (a page or API client downloading
+        it learns nothing from the name beyond the document's number)."""
+        return f"document-{self.pk}.{self.EXTENSIONS.get(self.content_type, 'bin')}"
+
 
 class Authorisation(models.Model):
     """A member's signed authorisation (授权书) for the economic verification queries of

@@ -830,6 +830,23 @@ def test_document_is_uploaded_and_downloaded(worker_chashan, chashan_household):
 
 
 @pytest.mark.django_db
+def test_document_download_is_named_by_its_number_not_by_the_uploaders_file_name(
+    worker_chashan, chashan_household
+):
+    document = services.document_upload(
+        actor=worker_chashan,
+        household=chashan_household,
+        upload=SimpleUploadedFile("陈美玲-癌症诊断书.pdf", PDF),
+        title="诊断书",
+    )
+
+    response = client_for(worker_chashan).get(f"/api/v1/documents/{document.pk}/download/")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (f'attachment; filename="document-{document.pk}.pdf"')
+
+
+@pytest.mark.django_db
 def test_document_with_a_forged_extension_is_refused(worker_chashan, chashan_household):
     upload = SimpleUploadedFile(
         "virus.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf"
