@@ -171,7 +171,8 @@ def household_create(
     today: datetime.date | None = None,
     reason: str | None = None,
 ) -> Household:
-    """Register a household with its members. Exactly one member is the head."""
+    """Register a household with its members. Exactly one member is the head. Each member
+    joins on their joined_on, today when not given, never in the future."""
     permissions.require(permissions.can_edit_registry(actor))
     check_town_open_to(actor=actor, town=town)
     _check_village(town=town, village=village)
@@ -203,6 +204,8 @@ def household_create(
     errors: list[dict] = []
     for member in members:
         try:
+            if member.joined_on is not None and member.joined_on > today:
+                raise ValidationError({"joined_on": _("The date cannot be in the future.")})
             person = person_resolve(actor=actor, member=member, today=today)
             _membership_create(
                 actor=actor,

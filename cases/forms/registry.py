@@ -3,6 +3,7 @@ the rules (ID check character, one head, one household at a time, town scope) ar
 services' and come back as field-keyed errors that the views put onto these forms."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relief.forms import DateInput, with_blank
@@ -138,8 +139,15 @@ class MemberForm(PersonFieldsMixin):
         choices=with_blank(Membership.Relation.choices),
         required=False,
     )
+    joined_on = forms.DateField(
+        label=_("Joined on"),
+        required=False,
+        initial=timezone.localdate,
+        widget=DateInput(),
+        help_text=_("The day they joined the household; today if left empty. Not in the future."),
+    )
 
-    field_order = ["name", "id_number", "relation"]
+    field_order = ["name", "id_number", "relation", "joined_on"]
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})

@@ -155,6 +155,7 @@ def _member_inputs(formset):
             name=data["name"],
             id_number=data["id_number"],
             relation=data["relation"],
+            joined_on=data.get("joined_on"),
             extra=form.person_extra(),
         )
         rows.append((form, member))

@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases import services
@@ -113,6 +114,29 @@ def test_registration_with_a_bad_check_character_is_nested_under_that_member(wor
     assert "check character" in errors[1]["id_number"][0]
     assert not Household.objects.exists()
     assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_member_cannot_join_in_the_future_and_joins_today_when_no_date_is_given(
+    worker_chashan,
+):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    client = client_for(worker_chashan)
+    response = client.post(
+        "/api/v1/households/",
+        household_body(
+            member("李明", HEAD_ID), member("李红", CHILD_ID, "child", joined_on=str(tomorrow))
+        ),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["members"] == [{}, {"joined_on": ["The date cannot be in the future."]}]
+
+    head = member("李明", HEAD_ID)
+    del head["joined_on"]
+    response = client.post("/api/v1/households/", household_body(head), format="json")
+    assert response.status_code == 201
+    assert response.json()["members"][0]["joined_on"] == timezone.localdate().isoformat()
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import Asset, Authorisation, Document, Household, IncomeLine, Membership, Person
 from tests.cases.test_views import PDF, build_registry, detail_url
@@ -100,6 +101,35 @@ def test_registering_a_household_creates_members_and_redirects(client, worker_ch
     page = client.get(response["Location"]).content.decode()
     assert "registered" in page
     assert head.masked_id in page and head.id_number not in page
+
+
+def test_each_member_joins_on_the_day_given_or_today_and_never_in_the_future(
+    client, worker_chashan
+):
+    client.force_login(worker_chashan)
+    today = timezone.localdate()
+    page = client.get(CREATE).content.decode()
+    assert f'name="members-0-joined_on" value="{today.isoformat()}"' in page
+
+    tomorrow = today + datetime.timedelta(days=1)
+    data = create_data(
+        [
+            member("陈大文", 11, "head", joined_on="2019-05-01"),
+            member("林小红", 12, "spouse", joined_on=tomorrow.isoformat()),
+        ],
+        town_pk=town("chashan").pk,
+    )
+    refused = client.post(CREATE, data)
+    assert refused.status_code == 400
+    assert refused.context["formset"].forms[1].errors["joined_on"] == [
+        "The date cannot be in the future."
+    ]
+    assert not Household.objects.exists()
+
+    data["members-1-joined_on"] = ""
+    assert client.post(CREATE, data).status_code == 302
+    joined = dict(Membership.objects.values_list("person__name", "joined_on"))
+    assert joined == {"陈大文": datetime.date(2019, 5, 1), "林小红": today}
 
 
 def test_a_wrong_check_character_is_reported_on_that_members_id_number(client, worker_chashan):
