@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from relief.errors import NestedValidationError
 from relief.history import with_actor
 from relief.models import AuditEvent
+from relief.names import clean_name
 from relief.services import record
 
 from . import permissions, selectors
@@ -71,7 +72,10 @@ def person_resolve(*, actor, member: MemberInput, today: datetime.date | None = 
         parsed = parse_id_number(member.id_number, today=today)
     except ValidationError as exc:
         raise ValidationError({"id_number": exc.messages}) from None
-    name = (member.name or "").strip()
+    try:
+        name = clean_name(member.name or "")
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.messages}) from None
     if not name:
         raise ValidationError({"name": _("The name is required.")})
     person = Person.objects.filter(id_number=parsed.number).first()

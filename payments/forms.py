@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from relief.forms import DateInput, MonthField, amount_field, text_field, with_blank
+from relief.names import NameFormField
 
 from .models import Batch, PaymentRun, Recovery
 
@@ -91,7 +92,7 @@ class RunStartForm(forms.Form):
 class AccountProposeForm(forms.Form):
     payee = forms.ChoiceField(label=_("Payee (a current member)"))
     bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
-    account_holder = forms.CharField(label=_("Account holder"), max_length=50, required=False)
+    account_holder = NameFormField(label=_("Account holder"), max_length=50, required=False)
     account_number = forms.CharField(
         label=_("Account number"),
         max_length=30,

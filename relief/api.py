@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from relief.errors import NestedValidationError
+from relief.names import normalise_name, validate_name
 
 
 def exception_handler(exc, context):
@@ -86,6 +87,18 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class NameField(StrictCharField):
+    """A person's or a place's name (relief.names): normalised (NFKC, spaces), then refused when
+    it shows no visible character or holds a control or format character."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_name)
+
+    def to_internal_value(self, data):
+        return normalise_name(super().to_internal_value(data))
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 
 from relief.api import (
     InputSerializer,
+    NameField,
     OptionalBooleanField,
     ReasonField,
     ScopedPrimaryKeyRelatedField,
@@ -45,7 +46,7 @@ class MemberInputSerializer(InputSerializer):
     class Meta:
         list_serializer_class = MemberListSerializer
 
-    name = StrictCharField(max_length=50)
+    name = NameField(max_length=50)
     id_number = StrictCharField(
         max_length=40, help_text="18 characters (or a legacy 15-digit number), as a string."
     )

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relief.forms import DateInput, with_blank
+from relief.names import NameFormField
 
 from .. import selectors
 from ..models import Asset, Authorisation, Document, Household, IncomeType, Membership, Person
@@ -127,7 +128,7 @@ class MemberForm(PersonFieldsMixin):
     """One row of the new-household member formset. A row with neither name nor ID number is
     left out; any other row needs both and a relation."""
 
-    name = forms.CharField(label=_("Name"), max_length=50, required=False)
+    name = NameFormField(label=_("Name"), max_length=50, required=False)
     id_number = forms.CharField(
         label=_("ID number"),
         max_length=18,
@@ -195,7 +196,7 @@ class HouseholdEditForm(forms.Form):
 
 
 class PersonEditForm(PersonFieldsMixin):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = NameFormField(label=_("Name"), max_length=50)
     reason = _reason_field()
 
     field_order = ["name"]
@@ -223,7 +224,7 @@ class MemberAddForm(PersonFieldsMixin):
         max_length=18,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = NameFormField(label=_("Name"), max_length=50)
     relation = forms.ChoiceField(
         label=_("Relation to the head"), choices=with_blank(Membership.Relation.choices)
     )
@@ -309,7 +310,7 @@ class DocumentForm(forms.Form):
 
 class AuthorisationForm(forms.Form):
     person = forms.ModelChoiceField(label=_("Member"), queryset=None)
-    signer_name = forms.CharField(label=_("Signed by"), max_length=50)
+    signer_name = NameFormField(label=_("Signed by"), max_length=50)
     signed_on = forms.DateField(label=_("Signed on"), widget=DateInput())
     valid_until = forms.DateField(label=_("Valid until"), widget=DateInput(), required=False)
     scope = forms.ChoiceField(label=_("Scope"), choices=Authorisation.Scope.choices)

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from relief.history import tracked_history
+from relief.names import NameField
 
 from .registry import Household, Person
 
@@ -93,7 +94,7 @@ class Authorisation(models.Model):
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="authorisations", verbose_name=_("member")
     )
-    signer_name = models.CharField(_("signed by"), max_length=50)
+    signer_name = NameField(_("signed by"), max_length=50)
     signed_on = models.DateField(_("signed on"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices, default=Scope.ALL)
