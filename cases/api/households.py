@@ -12,6 +12,8 @@ from relief.api import (
     ScopedPrimaryKeyRelatedField,
     StrictCharField,
     id_filter,
+    merge_errors,
+    valid_parts,
 )
 
 from .. import selectors, services
@@ -61,10 +63,12 @@ class MemberInputSerializer(InputSerializer):
 
 
 def member_input(data: dict) -> services.MemberInput:
+    """A member of a request body: its validated fields (a field that failed its own check is
+    left empty: the registry's check of it is not reported, the field's own error is)."""
     return services.MemberInput(
-        name=data["name"],
-        id_number=data["id_number"],
-        relation=data["relation"],
+        name=data.get("name", ""),
+        id_number=data.get("id_number", ""),
+        relation=data.get("relation", ""),
         joined_on=data.get("joined_on"),
         extra={key: data[key] for key in services.PERSON_FIELDS if key in data},
     )
@@ -166,7 +170,20 @@ class HouseholdListApi(CaseApi):
     )
     def post(self, request):
         serializer = self.HouseholdCreateSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # Every problem in one answer: the registry's rules for what could be read, beside
+            # the body's own errors (which win for their fields).
+            data = valid_parts(serializer)
+            members = data.get("members")
+            rules = services.household_check(
+                actor=request.user,
+                town=data.get("town"),
+                village=data.get("village"),
+                address=data.get("address", ""),
+                hukou_place=data.get("hukou_place", ""),
+                members=[member_input(m) for m in members] if isinstance(members, list) else [],
+            )
+            raise serializers.ValidationError(merge_errors(serializer.errors, rules))
         data = serializer.validated_data
         household = services.household_create(
             actor=request.user,

@@ -140,6 +140,39 @@ def test_a_member_cannot_join_in_the_future_and_joins_today_when_no_date_is_give
 
 
 @pytest.mark.django_db
+def test_registration_reports_the_bodys_and_the_registrys_problems_in_one_answer(
+    worker_chashan, dalang_household
+):
+    other = head_of(dalang_household)
+    body = household_body(
+        member("李明", HEAD_ID),
+        member("李红", BAD_CHECK_ID, "spouse"),
+        member("别的名字", other.id_number, "cousin"),
+    )
+    del body["address"]
+
+    response = client_for(worker_chashan).post("/api/v1/households/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "address": ["This field is required."],
+        "members": [
+            {},
+            {"id_number": ["The check character of the ID number is wrong (GB 11643)."]},
+            {
+                "relation": ['"cousin" is not a valid choice.'],
+                "id_number": [
+                    "This ID number cannot be used here. Ask the city civil affairs bureau "
+                    "(市民政局)."
+                ],
+            },
+        ],
+    }
+    assert list(Household.objects.all()) == [dalang_household]
+    assert AuditEvent.objects.filter(action="foreign_id", object_id=str(other.pk)).exists()
+
+
+@pytest.mark.django_db
 def test_registration_with_two_heads_is_refused(worker_chashan):
     response = client_for(worker_chashan).post(
         "/api/v1/households/",
@@ -148,7 +181,8 @@ def test_registration_with_two_heads_is_refused(worker_chashan):
     )
 
     assert response.status_code == 400
-    assert "Exactly one member" in response.json()["members"][0]
+    one_head = ["Exactly one member must be the head of household (relation 'head')."]
+    assert response.json()["members"] == [{"relation": one_head}, {"relation": one_head}]
 
 
 @pytest.mark.django_db
