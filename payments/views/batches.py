@@ -25,7 +25,7 @@ from relief.dates import first_of_month
 from relief.money import ZERO, to_fen
 from relief.views import Action, action_forms, failed_summary, querystring_without_page, run_action
 
-from .. import batches, selectors
+from .. import batches, runs, selectors
 from ..bankfiles import CONTENT_TYPES, EXPORTABLE_STATES, bank_file_export
 from ..forms import ActionForm, BatchFilterForm, CheckedForm, ReasonForm, ReturnUploadForm
 from ..models import BankFile, Batch, PayeeAccount, PaymentLine, PaymentRun
@@ -61,12 +61,12 @@ def batch_list(request):
     page = Paginator(
         rows.select_related(*BATCH_RELATED).order_by("-period", "town__code", "-id"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    running = list(
-        selectors.runs_in_scope(user)
+    running = [
+        (run, 0, runs.run_figures(run))
+        for run in selectors.runs_listed(user)
         .filter(state=PaymentRun.State.RUNNING)
-        .select_related("town")
         .order_by("-id")[:10]
-    )
+    ]
     return render(
         request,
         "payments/batch_list.html",

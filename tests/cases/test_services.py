@@ -174,7 +174,9 @@ def test_every_problem_of_a_new_member_is_refused_at_once(worker_chashan):
         lambda: services.member_add(
             actor=worker_chashan,
             household=household,
-            member=MemberInput("", "130402198207290622", "head", joined_on=TODAY.replace(year=2027)),
+            member=MemberInput(
+                "", "130402198207290622", "head", joined_on=TODAY.replace(year=2027)
+            ),
             reason=" ",
             today=TODAY,
         )

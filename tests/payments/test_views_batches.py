@@ -670,7 +670,7 @@ def test_a_running_run_polls_its_progress(client, city_supervisor):
     assert (body["state"], body["finished"], body["towns_done"]) == ("running", False, 3)
     assert body["towns_total"] == run.towns_total > 3
     listed = client.get(reverse("payments:batch-list"))
-    assert listed.context["running"] == [run]
+    assert [row[0] for row in listed.context["running"]] == [run]
 
 
 def test_another_towns_run_is_404(client, supervisor_chashan):
@@ -678,3 +678,83 @@ def test_another_towns_run_is_404(client, supervisor_chashan):
     client.force_login(supervisor_chashan)
     assert client.get(reverse("payments:run-detail", args=[run.pk])).status_code == 404
     assert client.get(reverse("payments:run-progress", args=[run.pk])).status_code == 404
+
+
+def city_wide_run_in_two_towns():
+    """A city-wide March run: 茶山 one paying grant (1,600.00) and one without an account;
+    大朗 two paying grants (1,600.00 and 1,450.00) and one whose account waits for confirmation."""
+    paying = approved_grant()
+    payee_account(paying, account_number="6222000011110001")
+    skipped_chashan = approved_grant()
+    for number, amount in (("6222000011110002", "1600.00"), ("6222000011110003", "1450.00")):
+        grant = approved_grant(town_slug="dalang", amount=Decimal(amount))
+        payee_account(grant, account_number=number)
+    skipped_dalang = approved_grant(town_slug="dalang")
+    payee_account(skipped_dalang, account_number="6222000011110004", state="proposed")
+    run = runs.payment_run(period=MARCH).run
+    return run, skipped_chashan, skipped_dalang
+
+
+@pytest.mark.parametrize("persona", ["worker_chashan", "supervisor_chashan"])
+def test_a_town_role_sees_only_its_own_towns_figures_of_a_city_wide_run(
+    client, request, persona, city_supervisor
+):
+    run, _chashan, _dalang = city_wide_run_in_two_towns()
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+
+    page = client.get(reverse("payments:run-detail", args=[run.pk]))
+    figures = page.context["figures"]
+    assert (figures.towns_done, figures.towns_total, figures.new_lines, figures.no_account) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    html = page.content.decode()
+    assert (
+        "2024-03: 1 new lines written; the period now holds 1 live lines in 1 batches, "
+        "1600.00 yuan in all. 1 grants due a payment have no confirmed payee account"
+    ) in html
+    assert "4650.00" not in html and "3 new lines" not in html
+    listed = client.get(reverse("payments:run-list")).context["rows"]
+    assert [(row[0], row[2].new_lines, row[2].towns_total) for row in listed] == [(run, 1, 1)]
+    progress = client.get(reverse("payments:run-progress", args=[run.pk])).json()
+    assert (progress["towns_done"], progress["towns_total"], progress["new_lines"]) == (1, 1, 1)
+
+    from rest_framework.test import APIClient
+
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(user)
+    body = api.get("/api/v1/payment-runs/").json()["results"][0]
+    assert (body["new_lines"], body["towns_total"], body["towns_done"]) == (1, 1, 1)
+    assert "1600.00 yuan in all" in body["message"]
+    assert api.get(f"/api/v1/payment-runs/{run.pk}/").json() == body
+
+    # City roles see the whole city.
+    api.force_authenticate(city_supervisor)
+    whole = api.get(f"/api/v1/payment-runs/{run.pk}/").json()
+    assert (whole["new_lines"], whole["towns_total"]) == (3, run.towns_total)
+    assert "4650.00 yuan in all" in whole["message"]
+
+
+def test_the_run_page_lists_the_skipped_grants_of_the_readers_towns_with_links(
+    client, supervisor_chashan, city_supervisor
+):
+    run, skipped_chashan, skipped_dalang = city_wide_run_in_two_towns()
+    client.force_login(supervisor_chashan)
+    page = client.get(reverse("payments:run-detail", args=[run.pk]))
+    html = page.content.decode()
+    assert page.context["skipped_count"] == 1
+    assert f'data-testid="run-skipped-{skipped_chashan.pk}"' in html
+    grant_link = reverse("cases:grant-detail", args=[skipped_chashan.pk])
+    assert f'href="{grant_link}"' in html
+    assert "Due a payment, no confirmed payee account" in html
+    assert f'data-testid="run-skipped-{skipped_dalang.pk}"' not in html
+
+    client.force_login(city_supervisor)
+    page = client.get(reverse("payments:run-detail", args=[run.pk]))
+    assert [item["grant"] for item in page.context["skipped"]] == [
+        skipped_chashan.pk,
+        skipped_dalang.pk,
+    ]
