@@ -635,3 +635,36 @@ def test_standard_change_page_runs_a_fixed_number_of_queries(
     large = change(8, M(2024, 8, 1))
     with django_assert_max_num_queries(len(queries)):
         assert len(client.get(large).context["rows"]) == 10
+
+
+def test_a_town_role_sees_only_its_own_towns_counts_of_a_city_wide_standard_change(
+    client, city_supervisor, worker_chashan, worker_dalang
+):
+    from rest_framework.test import APIClient
+
+    from tests.cases.test_schedules import change_standard, chashan_standard
+
+    approved_grant(), approved_grant()
+    approved_grant(town_slug="dalang")
+    chashan_standard()
+    confirmation = change_standard(city_supervisor)
+    assert confirmation.town is None
+
+    expected = {
+        worker_chashan: (2, 2, 0, 0),
+        worker_dalang: (1, 0, 1, 0),
+        city_supervisor: (3, 2, 1, 0),
+    }
+    fields = ("grants_considered", "proposed_count", "unchanged_count", "skipped_count")
+    for user, counts in expected.items():
+        client.force_login(user)
+        page = client.get(reverse("cases:standard-change-detail", args=[confirmation.pk]))
+        figures = page.context["figures"]
+        assert tuple(getattr(figures, name) for name in fields) == counts, user
+        listed = client.get(reverse("cases:standard-change-list")).context["rows"]
+        assert [tuple(getattr(f, name) for name in fields) for _c, f in listed] == [counts]
+        api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        api.force_authenticate(user)
+        body = api.get(f"/api/v1/schedule-confirmations/{confirmation.pk}/").json()
+        assert tuple(body[name] for name in fields) == counts, user
+        assert api.get("/api/v1/schedule-confirmations/").json()["results"] == [body]
