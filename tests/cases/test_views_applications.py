@@ -147,6 +147,26 @@ def test_household_page_links_to_a_new_application(client, worker_chashan, audit
     assert reverse("cases:application-create", args=[household.pk]) not in content
 
 
+def test_an_amount_outside_the_band_is_refused_on_the_new_draft_form(client, worker_chashan):
+    household = complete_household(income=None)
+    client.force_login(worker_chashan)
+    response = client.post(
+        reverse("cases:application-create", args=[household.pk]),
+        {
+            "scheme": scheme("temp_expenditure").pk,
+            "procedure": "general",
+            "proposed_amount": "99999.00",
+            "amount_basis": "Hospital bill",
+            "instalments": "1",
+            "note": "",
+        },
+    )
+    assert response.status_code == 400
+    (message,) = response.context["form"].errors["proposed_amount"]
+    assert message.startswith("The proposed amount must be between 100.00 and ")
+    assert not Application.objects.exists()
+
+
 def test_worker_creates_a_temporary_application_as_a_draft(client, worker_chashan):
     household = complete_household(income=None)
     head = household.memberships.get(relation="head").person

@@ -229,7 +229,9 @@ def test_temporary_submission_needs_an_amount_within_the_band_and_its_basis(work
         actor=worker_chashan,
         household=complete_household(income=None),
         scheme=scheme("temp_expenditure"),
-        proposed_amount=Decimal("9999.00"),  # band: 100.00 to 6 × 1300.00 = 7800.00
+        # Within today's band when the draft is saved; above the band of the submission day
+        # (100.00 to 6 × 1300.00 = 7800.00): submission checks the band again on its own day.
+        proposed_amount=Decimal("8000.00"),
         instalments=7,
     )
     errors = errors_of(
@@ -239,6 +241,46 @@ def test_temporary_submission_needs_an_amount_within_the_band_and_its_basis(work
     )
     assert set(errors) == {"proposed_amount", "amount_basis", "instalments"}
     assert "7800.00" in errors["proposed_amount"][0]
+
+
+def test_a_proposed_amount_outside_the_band_is_refused_when_the_draft_is_saved(worker_chashan):
+    now = datetime.datetime(2024, 2, 5, 2, 0, tzinfo=datetime.UTC)  # 10:00 on 2024-02-05
+    band = (
+        "The proposed amount must be between 100.00 and 7800.00 yuan (band of Temporary "
+        "assistance: essential expenditure on 2024-02-05)."
+    )
+    errors = errors_of(
+        lambda: services.application_create(
+            actor=worker_chashan,
+            household=complete_household(income=None),
+            scheme=scheme("temp_expenditure"),
+            proposed_amount=Decimal("9999.00"),
+            amount_basis="Hospital bill",
+            now=now,
+        )
+    )
+    assert errors == {"proposed_amount": [band]}
+    assert not Application.objects.exists()
+
+    application = services.application_create(
+        actor=worker_chashan,
+        household=complete_household(income=None),
+        scheme=scheme("temp_expenditure"),
+        proposed_amount=Decimal("3000.00"),
+        amount_basis="Hospital bill",
+        now=now,
+    )
+    errors = errors_of(
+        lambda: services.application_update(
+            actor=worker_chashan,
+            application=application,
+            proposed_amount=Decimal("50.00"),
+            now=now,
+        )
+    )
+    assert errors == {"proposed_amount": [band]}
+    application.refresh_from_db()
+    assert application.proposed_amount == Decimal("3000.00")
 
 
 def test_submission_no_clock_and_city_flag_above_threshold(worker_chashan):
