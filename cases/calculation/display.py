@@ -8,8 +8,6 @@ from decimal import Decimal
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from relief.dates import month_key
-
 from ..models import AddOn
 from .results import Calculation, CheckCode
 
@@ -58,29 +56,31 @@ def _figure(name: str, value) -> str:
     }
 
 
-def refusal_message(calculation: Calculation) -> str:
+def refusal_message(calculation: Calculation | dict) -> str:
     """Why the calculation finds the household not eligible, for a refused step: every failed
     check with its figures, the month calculated and the day whose household, evidence and rules
     it used. Every refusal that rests on a calculation (an approval, a town opinion, temporary
-    assistance) words it here, so staff can see which check failed, by how much and as of
-    when, without opening the calculation."""
+    assistance) words it here, and so does a schedule proposal that falls to zero, so staff can
+    see which check failed, by how much and as of when, without opening the calculation. Takes
+    a Calculation or a stored one (Calculation.as_dict())."""
+    data = calculation if isinstance(calculation, dict) else calculation.as_dict()
     failed = [
         gettext("%(check)s (%(figures)s)")
         % {
-            "check": CHECK_LABELS.get(check.code, check.code),
+            "check": CHECK_LABELS.get(check["code"], check["code"]),
             "figures": pgettext("between figures", ", ").join(
-                _figure(name, value) for name, value in check.figures.items()
+                _figure(name, value) for name, value in check["figures"].items()
             ),
         }
-        for check in calculation.checks
-        if not check.passed
+        for check in data.get("checks", [])
+        if not check["passed"]
     ]
     return gettext(
         "The calculation for %(month)s, with the household, evidence and rules as of %(date)s, "
         "finds the household not eligible. Failed: %(checks)s."
     ) % {
-        "month": month_key(calculation.month),
-        "date": calculation.as_of.isoformat(),
+        "month": data["month"][:7],
+        "date": data["as_of"],
         "checks": pgettext("between checks", "; ").join(failed),
     }
 

@@ -241,6 +241,29 @@ def test_proposal_through_the_page_is_shown_as_not_paying(client, worker_chashan
     assert page.context["amount_now"] == Decimal("1600.00")
 
 
+def test_a_proposal_that_falls_to_zero_says_which_check_failed_and_as_of_when(
+    client, worker_chashan, grant
+):
+    IncomeLine.objects.create(
+        household=grant.household,
+        income_type=IncomeType.objects.get(code="wage"),
+        monthly_amount=Decimal("5000.00"),
+        valid_from=M(2024, 6, 1),
+    )
+    client.force_login(worker_chashan)
+
+    response = post_action(client, grant, "propose", from_month="2024-06", reason="New job.")
+
+    assert response.status_code == 302
+    assert grant.schedule.get(state=State.PROPOSED).amount == Decimal("0.00")
+    assert (
+        "Proposed 0.00 yuan a month from 2024-06: it pays nothing until a second person confirms "
+        "it. The calculation for 2024-06, with the household, evidence and rules as of "
+        "2024-06-01, finds the household not eligible. Failed: Income per person below the "
+        "standard (income per person 3000.0000, standard 1300.00)."
+    ) in client.get(detail(grant)).content.decode()
+
+
 def test_proposal_equal_to_the_amount_in_force_records_nothing(client, worker_chashan, grant):
     client.force_login(worker_chashan)
 
