@@ -3,22 +3,18 @@ writes with the actor and a change reason in history, and records audit events w
 action is one (DOMAIN.md §2)."""
 
 import datetime
-from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from relief.errors import NestedValidationError
+from relief.errors import Errors, NestedValidationError
 from relief.history import with_actor
 from relief.models import AuditEvent
 from relief.services import record
 
 from . import permissions, selectors
-from .idnumbers import normalise_id_text, parse_id_number
 from .models import (
     Asset,
     Authorisation,
@@ -30,33 +26,23 @@ from .models import (
     Town,
     Village,
 )
+from .registration import (
+    ALREADY_A_MEMBER,
+    MemberCheck,
+    add_join_refusals,
+    check_member,
+    check_village,
+    foreign_ids_record,
+    household_errors,
+    new_person,
+)
+
+# Re-exported: the registry's callers (pages, API, workflow, import) know them as services'.
+from .registration import PERSON_FIELDS as PERSON_FIELDS
+from .registration import MemberInput as MemberInput
+from .registration import check_town_open_to as check_town_open_to
+from .registration import join_refusals as join_refusals
 from .uploads import check_upload
-
-PERSON_FIELDS = ("disability_grade", "disability_category", "serious_illness", "employment_status")
-
-
-@dataclass
-class MemberInput:
-    name: str
-    id_number: str
-    relation: str
-    joined_on: datetime.date | None = None
-    extra: dict = field(default_factory=dict)
-
-
-def check_town_open_to(*, actor, town: Town, field_name: str = "town") -> None:
-    """The actor may register cases in this town, and the town is still in use."""
-    if not selectors.towns_in_scope(actor).filter(pk=town.pk).exists():
-        raise ValidationError({field_name: _("You may not register cases in this town.")})
-    if town.valid_to is not None and town.valid_to < timezone.localdate():
-        raise ValidationError({field_name: _("This town is no longer in use.")})
-
-
-def _check_village(*, town: Town, village: Village | None) -> None:
-    if village is not None and village.town_id != town.pk:
-        raise ValidationError(
-            {"village": _("The village or community does not belong to the town.")}
-        )
 
 
 def _check_editable(*, actor, household: Household) -> None:
@@ -65,90 +51,26 @@ def _check_editable(*, actor, household: Household) -> None:
     selectors.household_get(user=actor, pk=household.pk)
 
 
-def person_resolve(*, actor, member: MemberInput, today: datetime.date | None = None) -> Person:
-    """The person with this ID number, created if new. An existing person's name must match."""
+def _person_for(*, actor, check: MemberCheck) -> Person:
+    """The checked member's person: the one registered with the ID number, or a new one."""
+    if check.person is not None:
+        return check.person
+    person = new_person(check.member, check.id_number, check.name)
     try:
-        parsed = parse_id_number(member.id_number, today=today)
-    except ValidationError as exc:
-        raise ValidationError({"id_number": exc.messages}) from None
-    name = (member.name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("The name is required.")})
-    person = Person.objects.filter(id_number=parsed.number).first()
-    if person is not None:
-        if person.name != name:
-            raise ValidationError(
-                {"name": _("This ID number is registered under another name; check both.")}
-            )
-        return person
-    person = Person(
-        name=name,
-        id_number=parsed.number,
-        id_tail=parsed.number[-4:],
-        birth_date=parsed.birth_date,
-        sex=parsed.sex,
-        **{k: v for k, v in member.extra.items() if k in PERSON_FIELDS},
-    )
-    person.full_clean(validate_unique=False)
-    with_actor(person, actor, _("Registered")).save()
+        with transaction.atomic():
+            with_actor(person, actor, _("Registered")).save()
+    except IntegrityError:
+        # Registered meanwhile by someone else: the next attempt checks the name against it.
+        raise ValidationError(
+            {"id_number": _("This ID number was registered meanwhile; submit again.")}
+        ) from None
     return person
 
 
-ALREADY_A_MEMBER = gettext_lazy(
-    "This person is already a member of another household. That household must record their "
-    "leaving first."
-)
-LEFT_LATER = gettext_lazy(
-    "This person was a member of another household until %(date)s; they can join from that day."
-)
-
-
-def join_refusals(joins: dict[int, datetime.date]) -> dict[int, dict[str, str]]:
-    """The one rule "a person is in at most one household at a time", for many people at once:
-    for each person id -> the day they would join, the field errors refusing it (none: may
-    join). Two queries whatever the number of people; the caseload import calls it for a whole
-    file. The messages name no other household: a case worker must not learn another town's
-    details from them."""
-    ids = list(joins)
-    current = set(
-        Membership.objects.filter(person_id__in=ids, left_on__isnull=True).values_list(
-            "person_id", flat=True
-        )
-    )
-    last_left = dict(
-        Membership.objects.filter(person_id__in=ids, left_on__isnull=False)
-        .values("person_id")
-        .annotate(last=Max("left_on"))
-        .values_list("person_id", "last")
-    )
-    refusals = {}
-    for person_id, joined_on in joins.items():
-        if person_id in current:
-            refusals[person_id] = {"id_number": str(ALREADY_A_MEMBER)}
-        elif person_id in last_left and last_left[person_id] > joined_on:
-            refusals[person_id] = {
-                "joined_on": str(LEFT_LATER) % {"date": last_left[person_id].isoformat()}
-            }
-    return refusals
-
-
-def _check_can_join(*, person: Person, joined_on: datetime.date) -> None:
-    refusal = join_refusals({person.pk: joined_on}).get(person.pk)
-    if refusal:
-        raise ValidationError(refusal)
-
-
 def _membership_create(*, actor, household, person, relation, joined_on, reason) -> Membership:
-    if (
-        relation == Membership.Relation.HEAD
-        and selectors.current_heads().filter(household=household).exists()
-    ):
-        raise ValidationError({"relation": _("The household already has a head.")})
-    _check_can_join(person=person, joined_on=joined_on)
     membership = Membership(
         household=household, person=person, relation=relation, joined_on=joined_on
     )
-    membership.full_clean(exclude=["household", "person"], validate_constraints=False)
     try:
         with transaction.atomic():
             with_actor(membership, actor, reason).save()
@@ -158,11 +80,10 @@ def _membership_create(*, actor, household, person, relation, joined_on, reason)
     return membership
 
 
-@transaction.atomic
 def household_create(
     *,
     actor,
-    town: Town,
+    town: Town | None,
     address: str,
     members: list[MemberInput],
     village: Village | None = None,
@@ -171,25 +92,77 @@ def household_create(
     today: datetime.date | None = None,
     reason: str | None = None,
 ) -> Household:
-    """Register a household with its members. Exactly one member is the head."""
+    """Register a household with its members (cases.registration: exactly one head, each
+    member joining on their joined_on, today when not given, never in the future). Every
+    problem is refused at once: a NestedValidationError with the household's fields and one
+    dict per member. An ID number of another town entered under another name is recorded as an
+    audit event even though the registration is refused."""
     permissions.require(permissions.can_edit_registry(actor))
-    check_town_open_to(actor=actor, town=town)
-    _check_village(town=town, village=village)
-    today = today or timezone.localdate()
-    if not (address or "").strip():
-        raise ValidationError({"address": _("The address is required.")})
-    if not members:
-        raise ValidationError({"members": _("A household has at least one member.")})
-    heads = sum(1 for m in members if m.relation == Membership.Relation.HEAD)
-    if heads != 1:
-        raise ValidationError(
-            {"members": _("Exactly one member must be the head of household (relation 'head').")}
+    foreign: list[Person] = []
+    try:
+        return _household_write(
+            actor=actor,
+            town=town,
+            address=address,
+            members=members,
+            village=village,
+            hukou_place=hukou_place,
+            import_ref=import_ref,
+            today=today or timezone.localdate(),
+            reason=reason or _("Household registered"),
+            foreign=foreign,
         )
-    numbers = [normalise_id_text(m.id_number) for m in members]
-    if len(set(numbers)) != len(numbers):
-        raise ValidationError({"members": _("The same ID number appears twice in the household.")})
+    finally:
+        foreign_ids_record(actor=actor, persons=foreign, town=town, where="household")
 
-    reason = reason or _("Household registered")
+
+def household_check(
+    *,
+    actor,
+    town: Town | None,
+    address: str,
+    members: list[MemberInput],
+    village: Village | None = None,
+    hukou_place: str = "",
+    today: datetime.date | None = None,
+) -> dict:
+    """What household_create would refuse, writing nothing (an empty dict: nothing): a page or
+    the API whose own input checks failed asks this too, so that every problem is shown in one
+    pass. An attempt with another town's ID number is recorded as household_create records it."""
+    permissions.require(permissions.can_edit_registry(actor))
+    foreign: list[Person] = []
+    try:
+        detail, _checks = household_errors(
+            actor=actor,
+            town=town,
+            address=address,
+            members=members,
+            village=village,
+            hukou_place=hukou_place,
+            today=today or timezone.localdate(),
+            foreign=foreign,
+        )
+    finally:
+        foreign_ids_record(actor=actor, persons=foreign, town=town, where="household")
+    return detail
+
+
+@transaction.atomic
+def _household_write(
+    *, actor, town, address, members, village, hukou_place, import_ref, today, reason, foreign
+) -> Household:
+    detail, checks = household_errors(
+        actor=actor,
+        town=town,
+        address=address,
+        members=members,
+        village=village,
+        hukou_place=hukou_place,
+        today=today,
+        foreign=foreign,
+    )
+    if detail:
+        raise NestedValidationError(detail)
     household = Household(
         town=town,
         village=village,
@@ -197,28 +170,21 @@ def household_create(
         hukou_place=hukou_place.strip(),
         import_ref=import_ref,
     )
-    household.full_clean(exclude=["town", "village"])
     with_actor(household, actor, reason).save()
-
     errors: list[dict] = []
-    for member in members:
+    for check in checks:
         try:
-            person = person_resolve(actor=actor, member=member, today=today)
             _membership_create(
                 actor=actor,
                 household=household,
-                person=person,
-                relation=member.relation,
-                joined_on=member.joined_on or today,
+                person=_person_for(actor=actor, check=check),
+                relation=check.member.relation,
+                joined_on=check.joined_on,
                 reason=reason,
             )
             errors.append({})
         except ValidationError as exc:
-            errors.append(
-                exc.message_dict
-                if hasattr(exc, "error_dict")
-                else {"non_field_errors": exc.messages}
-            )
+            errors.append(exc.message_dict)
     if any(errors):
         raise NestedValidationError({"members": errors})
     return household
@@ -234,9 +200,14 @@ def household_update(*, actor, household: Household, reason: str, **changes) -> 
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
     for name, value in changes.items():
         setattr(household, name, value)
-    _check_village(town=household.town, village=household.village)
-    household.full_clean(exclude=["town", "village"])
-    _require_reason(reason)
+    errors = Errors()
+    with errors.check():
+        check_village(town=household.town, village=household.village)
+    with errors.check():
+        household.full_clean(exclude=["town", "village"])
+    with errors.check():
+        _require_reason(reason)
+    errors.raise_if_any()
     with_actor(household, actor, reason).save()
     return household
 
@@ -258,13 +229,16 @@ def person_update(*, actor, person: Person, reason: str, **changes) -> Person:
         raise ValidationError({sorted(unknown)[0]: _("This field cannot be changed here.")})
     for name, value in changes.items():
         setattr(person, name, value.strip() if isinstance(value, str) else value)
-    person.full_clean(validate_unique=False)
-    _require_reason(reason)
+    errors = Errors()
+    with errors.check():
+        person.full_clean(validate_unique=False)
+    with errors.check():
+        _require_reason(reason)
+    errors.raise_if_any()
     with_actor(person, actor, reason).save()
     return person
 
 
-@transaction.atomic
 def member_add(
     *,
     actor,
@@ -273,20 +247,43 @@ def member_add(
     reason: str,
     today: datetime.date | None = None,
 ) -> Membership:
-    """A person joins a household: a newborn, a spouse, or someone who left another household."""
+    """A person joins a household: a newborn, a spouse, or someone who left another household.
+    Every problem is refused at once (cases.registration, the reason, one head); an ID number
+    of another town entered under another name is recorded as an audit event."""
     _check_editable(actor=actor, household=household)
-    today = today or timezone.localdate()
-    joined_on = member.joined_on or today
-    if joined_on > today:
-        raise ValidationError({"joined_on": _("The date cannot be in the future.")})
-    person = person_resolve(actor=actor, member=member, today=today)
-    _require_reason(reason)
+    foreign: list[Person] = []
+    try:
+        return _member_write(
+            actor=actor,
+            household=household,
+            member=member,
+            reason=reason,
+            today=today or timezone.localdate(),
+            foreign=foreign,
+        )
+    finally:
+        foreign_ids_record(actor=actor, persons=foreign, town=household.town, where="member")
+
+
+@transaction.atomic
+def _member_write(*, actor, household, member, reason, today, foreign) -> Membership:
+    check = check_member(actor=actor, member=member, today=today, foreign=foreign)
+    add_join_refusals([check])
+    errors = check.errors
+    if (
+        member.relation == Membership.Relation.HEAD
+        and selectors.current_heads().filter(household=household).exists()
+    ):
+        errors.add("relation", _("The household already has a head."))
+    with errors.check():
+        _require_reason(reason)
+    errors.raise_if_any()
     return _membership_create(
         actor=actor,
         household=household,
-        person=person,
+        person=_person_for(actor=actor, check=check),
         relation=member.relation,
-        joined_on=joined_on,
+        joined_on=check.joined_on,
         reason=reason,
     )
 
@@ -308,12 +305,16 @@ def member_leave(
     today = today or timezone.localdate()
     if membership.left_on is not None:
         raise ValidationError({"left_on": _("This member has already left the household.")})
-    if left_on < membership.joined_on:
-        raise ValidationError({"left_on": _("The leaving date is before the joining date.")})
-    if left_on > today:
-        raise ValidationError({"left_on": _("The date cannot be in the future.")})
+    errors = Errors()
+    if left_on is None:
+        errors.add("left_on", _("Enter the day the member left."))
+    elif left_on < membership.joined_on:
+        errors.add("left_on", _("The leaving date is before the joining date."))
+    elif left_on > today:
+        errors.add("left_on", _("The date cannot be in the future."))
     if leave_reason not in Membership.LeaveReason.values:
-        raise ValidationError({"leave_reason": _("Choose a reason for leaving.")})
+        errors.add("leave_reason", _("Choose a reason for leaving."))
+    errors.raise_if_any()
     membership.left_on = left_on
     membership.leave_reason = leave_reason
     membership.leave_note = note
@@ -335,13 +336,24 @@ def _check_dates(valid_from, valid_to, field_name: str = "valid_to") -> None:
         raise ValidationError({field_name: _("The end date is before the start date.")})
 
 
+def _evidence_errors(evidence: IncomeLine | Asset, household: Household) -> Errors:
+    """Every problem of a new income line or asset at once: the member, the dates, the row's
+    own fields."""
+    errors = Errors()
+    with errors.check():
+        _check_member(household=household, person=evidence.person)
+    with errors.check():
+        _check_dates(evidence.valid_from, evidence.valid_to)
+    with errors.check():
+        evidence.full_clean(exclude=["household"])
+    return errors
+
+
 @transaction.atomic
 def income_line_create(*, actor, household: Household, reason: str = "", **fields) -> IncomeLine:
     _check_editable(actor=actor, household=household)
-    _check_member(household=household, person=fields.get("person"))
-    _check_dates(fields.get("valid_from"), fields.get("valid_to"))
     line = IncomeLine(household=household, **fields)
-    line.full_clean(exclude=["household"])
+    _evidence_errors(line, household).raise_if_any()
     with_actor(line, actor, reason or _("Income recorded")).save()
     return line
 
@@ -349,10 +361,8 @@ def income_line_create(*, actor, household: Household, reason: str = "", **field
 @transaction.atomic
 def asset_create(*, actor, household: Household, reason: str = "", **fields) -> Asset:
     _check_editable(actor=actor, household=household)
-    _check_member(household=household, person=fields.get("person"))
-    _check_dates(fields.get("valid_from"), fields.get("valid_to"))
     asset = Asset(household=household, **fields)
-    asset.full_clean(exclude=["household"])
+    _evidence_errors(asset, household).raise_if_any()
     with_actor(asset, actor, reason or _("Asset recorded")).save()
     return asset
 
@@ -362,8 +372,14 @@ def evidence_end(*, actor, evidence: IncomeLine | Asset, valid_to: datetime.date
     """Evidence is never deleted: it stops holding from a date, and history keeps it."""
     _check_editable(actor=actor, household=evidence.household)
     evidence = type(evidence).objects.select_for_update().get(pk=evidence.pk)
-    _check_dates(evidence.valid_from, valid_to)
-    _require_reason(reason)
+    errors = Errors()
+    if valid_to is None:
+        errors.add("valid_to", _("Enter the last day it holds."))
+    with errors.check():
+        _check_dates(evidence.valid_from, valid_to)
+    with errors.check():
+        _require_reason(reason)
+    errors.raise_if_any()
     evidence.valid_to = valid_to
     with_actor(evidence, actor, reason).save()
     return evidence
@@ -380,8 +396,13 @@ def document_upload(
     person: Person | None = None,
 ) -> Document:
     _check_editable(actor=actor, household=household)
-    _check_member(household=household, person=person)
-    content_type, size, sha256 = check_upload(upload)
+    errors = Errors()
+    with errors.check():
+        _check_member(household=household, person=person)
+    content_type = size = sha256 = None
+    with errors.check():
+        content_type, size, sha256 = check_upload(upload)
+    errors.raise_if_any()
     document = Document(
         household=household,
         person=person,
@@ -411,13 +432,27 @@ def authorisation_create(
     today: datetime.date | None = None,
 ) -> Authorisation:
     _check_editable(actor=actor, household=household)
-    if person is None:
-        raise ValidationError({"person": _("Choose the member who authorises the queries.")})
-    _check_member(household=household, person=person)
     today = today or timezone.localdate()
-    if signed_on > today:
-        raise ValidationError({"signed_on": _("The date cannot be in the future.")})
-    _check_dates(signed_on, valid_until, "valid_until")
+    errors = Errors()
+    if person is None:
+        errors.add("person", _("Choose the member who authorises the queries."))
+    with errors.check():
+        _check_member(household=household, person=person)
+    if signed_on is None:
+        errors.add("signed_on", _("Enter the day the authorisation was signed."))
+    elif signed_on > today:
+        errors.add("signed_on", _("The date cannot be in the future."))
+    with errors.check():
+        _check_dates(signed_on, valid_until, "valid_until")
+    with errors.check():
+        Authorisation(
+            signer_name=signer_name, signed_on=signed_on or today, scope=scope
+        ).full_clean(exclude=["household", "person", "scan"])
+    if scan is not None:
+        with errors.check():
+            check_upload(scan)
+            scan.seek(0)
+    errors.raise_if_any()
     document = None
     if scan is not None:
         document = document_upload(

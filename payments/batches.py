@@ -49,6 +49,10 @@ SUPERVISOR_MESSAGE = gettext_lazy(
 )
 FINANCE_MESSAGE = gettext_lazy("Only a finance officer marks a batch sent to the bank.")
 BATCH_STATE = gettext_lazy("Cannot %(action)s: the batch is %(state)s (%(code)s).")
+NO_BANK_FILE = gettext_lazy(
+    "Cannot mark sent: no bank file of batch #%(id)s has been exported. A batch goes to the bank "
+    "only as its exported bank file: export it first, then mark the batch sent."
+)
 
 
 def _locked(*, actor, batch: Batch, states, action: str, roles, role_message) -> Batch:
@@ -179,7 +183,9 @@ def batch_send(
     today: datetime.date | None = None,
     now: datetime.datetime | None = None,
 ) -> Batch:
-    """Mark an approved batch sent to the bank (finance). Sending a disbursement or urgent
+    """Mark an approved batch sent to the bank (finance). Only a batch whose bank file has been
+    exported can be: money goes to the bank as that file (its SHA-256 is on record), so a batch
+    marked sent without one would be a payment nobody can trace. Sending a disbursement or urgent
     batch records the disbursement of each temporary-assistance application it pays, which
     stops its disbursement clock (a late one gets its breach record); an application whose
     disbursement is already recorded is left alone."""
@@ -192,6 +198,8 @@ def batch_send(
         roles={Role.FINANCE},
         role_message=FINANCE_MESSAGE,
     )
+    if not batch.bank_files.exists():
+        raise ValidationError({"state": str(NO_BANK_FILE) % {"id": batch.pk}})
     batch.state = State.SENT
     batch.sent_by = actor
     batch.sent_at = now

@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from relief.forms import DateInput, MonthField, amount_field, text_field, with_blank
+from relief.names import NameFormField
 
 from .models import Batch, PaymentRun, Recovery
 
@@ -40,6 +41,19 @@ class BatchFilterForm(FilterForm):
 
 class ActionForm(forms.Form):
     """An action with nothing to fill in (submit, approve, send, confirm)."""
+
+
+class CheckedForm(forms.Form):
+    """An action that moves money on (approving a batch, marking it sent): the page asks the
+    user to confirm that they checked the batch's lines and totals, with a box the form
+    requires (no script needed)."""
+
+    checked = forms.BooleanField(
+        label=_("I have checked the batch's lines and totals."),
+        error_messages={
+            "required": _("Tick the box to confirm that you checked the lines and totals.")
+        },
+    )
 
 
 class ReasonForm(forms.Form):
@@ -78,7 +92,7 @@ class RunStartForm(forms.Form):
 class AccountProposeForm(forms.Form):
     payee = forms.ChoiceField(label=_("Payee (a current member)"))
     bank_name = forms.CharField(label=_("Bank"), max_length=100, required=False)
-    account_holder = forms.CharField(label=_("Account holder"), max_length=50, required=False)
+    account_holder = NameFormField(label=_("Account holder"), max_length=50, required=False)
     account_number = forms.CharField(
         label=_("Account number"),
         max_length=30,

@@ -30,7 +30,7 @@ import datetime
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -64,7 +64,15 @@ from relief.history import with_actor
 from relief.money import ZERO, to_fen
 
 from . import selectors
-from .models import BackPay, Batch, PayeeAccount, PaymentLine, PaymentRun, Recovery
+from .models import (
+    BackPay,
+    Batch,
+    PayeeAccount,
+    PaymentLine,
+    PaymentRun,
+    PaymentRunTown,
+    Recovery,
+)
 
 Kind = PaymentRun.Kind
 LineKind = PaymentLine.Kind
@@ -95,6 +103,8 @@ LINE_COLUMNS = (
 
 # Rows per query where the run goes through Python (back-pay orders, deductions: few rows).
 CHUNK = 1000
+# At most this many skipped grants are listed per town of a run (the count is complete).
+SKIPPED_LISTED = 1000
 
 
 @dataclass
@@ -104,6 +114,8 @@ class TownResult:
     no_account: int = 0
     batch: Batch | None = None
     finished: "RunResult | None" = None  # set by the town that completed the run
+    # The grants the run skipped in the town: (grant id, PaymentRunTown.Skip code).
+    skipped: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -312,6 +324,7 @@ def payment_run_town(
         row.new_lines += result.new_lines
         row.no_account += result.no_account
         row.save(update_fields=["towns_done", "new_lines", "no_account"])
+        _record_town(run=run, result=result)
         # A run marked failed by a town that then succeeded on its task's retry completes too.
         last = row.towns_done >= row.towns_total and row.state != PaymentRun.State.COMPLETE
     if last:
@@ -327,6 +340,70 @@ def payment_run_finish(run: PaymentRun) -> RunResult:
     )
     run.refresh_from_db()
     return result
+
+
+def _record_town(*, run: PaymentRun, result: TownResult) -> None:
+    """What the run did in the town and what the period holds there now (PaymentRunTown):
+    what a town role may see of a city-wide run."""
+    batches = Batch.objects.filter(period=run.period, kind=run.kind, town=result.town)
+    totals = PaymentLine.objects.filter(PaymentLine.LIVE, batch__in=batches).aggregate(
+        lines=Count("id"), total=Sum("amount")
+    )
+    PaymentRunTown.objects.update_or_create(
+        run=run,
+        town=result.town,
+        defaults={
+            "new_lines": result.new_lines,
+            "no_account": result.no_account,
+            "batches": batches.count(),
+            "lines": totals["lines"],
+            "total_amount": to_fen(totals["total"] or ZERO),
+            "skipped": [
+                {"grant": grant_id, "reason": reason}
+                for grant_id, reason in result.skipped[:SKIPPED_LISTED]
+            ],
+            "skipped_count": len(result.skipped),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What a reader may see of a run's progress and result: the run's own figures, or for a
+    town role reading a city-wide run the sums over its own towns (payments.selectors.runs_listed
+    annotates them), with the run's message said over those."""
+
+    towns_done: int
+    towns_total: int
+    new_lines: int
+    no_account: int
+    message: str
+
+
+def run_figures(run: PaymentRun) -> RunFigures:
+    if getattr(run, "own_towns", None) is None or run.town_id is not None:
+        return RunFigures(
+            run.towns_done, run.towns_total, run.new_lines, run.no_account, run.message
+        )
+    message = run.message
+    if run.state == PaymentRun.State.COMPLETE:
+        message = RunResult(
+            period=run.period,
+            kind=run.kind,
+            run=run,
+            batches=run.own_batches or 0,
+            lines=run.own_lines or 0,
+            new_lines=run.own_new_lines or 0,
+            total_amount=to_fen(run.own_total or ZERO),
+            no_account=run.own_no_account or 0,
+        ).message
+    return RunFigures(
+        towns_done=run.own_towns_done,
+        towns_total=run.own_towns,
+        new_lines=run.own_new_lines or 0,
+        no_account=run.own_no_account or 0,
+        message=message,
+    )
 
 
 def run_result(run: PaymentRun) -> RunResult:
@@ -391,7 +468,7 @@ def _run_town(*, run, town, period, kind, actor, today, now) -> TownResult:
             if not _anything_to_write(
                 town=town, period=period, temporary=temporary, reissued=reissued
             ):
-                result.no_account = _count_no_account(town=town, period=period, temporary=temporary)
+                _skipped(result, town=town, period=period, temporary=temporary)
                 return result
             batch = Batch(kind=kind, town=town, period=period, business_date=business_date, run=run)
             with_actor(batch, actor, _("Payment run #%(id)s") % {"id": run.pk}).save()
@@ -410,7 +487,7 @@ def _run_town(*, run, town, period, kind, actor, today, now) -> TownResult:
                 reason=_("Payment run #%(id)s: %(new)d new lines") % {"id": run.pk, "new": new},
             )
         result.new_lines, result.batch = new, batch
-        result.no_account = _count_no_account(town=town, period=period, temporary=temporary)
+        _skipped(result, town=town, period=period, temporary=temporary)
     return result
 
 
@@ -626,16 +703,33 @@ def _anything_to_write(*, town, period, temporary: bool, reissued) -> bool:
     return _backpay_orders(town=town).filter(_has_confirmed_account("grant")).exists()
 
 
-def _count_no_account(*, town, period, temporary: bool) -> int:
-    """Grants due a payment for the period that got no line for want of a confirmed account.
-    Such a grant has no line at all: a line needs a confirmed account, and a confirmed account
-    is only ever superseded by another (payments.accounts)."""
-    return (
+def _skipped(result: TownResult, *, town, period, temporary: bool) -> None:
+    """The grants the run left without a line in the town, each with why: due a payment for
+    the period with no confirmed account (such a grant has no line at all: a line needs a
+    confirmed account, and a confirmed account is only ever superseded by another,
+    payments.accounts), and, in a monthly run, confirmed back-pay waiting for an account."""
+    Skip = PaymentRunTown.Skip
+    no_account = list(
         _paying_grants(town=town, period=period, temporary=temporary)
         .exclude(_has_confirmed_account(""))
         .filter(confirmed_amount__gt=0)
-        .count()
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    result.no_account = len(no_account)
+    result.skipped = [(grant_id, Skip.NO_ACCOUNT) for grant_id in no_account]
+    if not temporary:
+        waiting = (
+            _backpay_orders(town=town)
+            .exclude(_has_confirmed_account("grant"))
+            .order_by("grant_id")
+            .values_list("grant_id", flat=True)
+            .distinct()
+        )
+        listed = set(no_account)
+        result.skipped += [
+            (grant_id, Skip.BACKPAY_NO_ACCOUNT) for grant_id in waiting if grant_id not in listed
+        ]
 
 
 def _has_confirmed_account(grant_path: str) -> Exists:

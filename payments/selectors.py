@@ -5,12 +5,12 @@ whole city; administrators see none."""
 
 import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
 
 from cases import selectors as case_selectors
 from cases.permissions import CITY_CASE_ROLES, TOWN_ROLES, role_of
 
-from .models import Batch, PayeeAccount, PaymentLine, PaymentRule, PaymentRun
+from .models import Batch, PayeeAccount, PaymentLine, PaymentRule, PaymentRun, PaymentRunTown
 
 
 def batches_in_scope(user) -> QuerySet[Batch]:
@@ -38,8 +38,31 @@ def runs_in_scope(user) -> QuerySet[PaymentRun]:
 
 
 def runs_listed(user) -> QuerySet[PaymentRun]:
-    """The runs in scope with what their pages and the API show of them."""
-    return runs_in_scope(user).select_related("town", "started_by")
+    """The runs in scope with what their pages and the API show of them. For a town role, each
+    run carries the figures of the user's own towns (own_towns, own_towns_done, own_new_lines,
+    own_no_account, own_batches, own_lines, own_total, from PaymentRunTown): a city-wide run is
+    shown to it through those only (payments.runs.run_figures), never the city's figures."""
+    rows = runs_in_scope(user).select_related("town", "started_by")
+    if role_of(user) not in TOWN_ROLES:
+        return rows
+    towns = list(case_selectors.towns_in_scope(user).values_list("pk", flat=True))
+    own = Q(town_results__town_id__in=towns)
+    return rows.annotate(
+        own_towns=Value(len(towns), output_field=IntegerField()),
+        own_towns_done=Count("town_results", filter=own),
+        own_new_lines=Sum("town_results__new_lines", filter=own),
+        own_no_account=Sum("town_results__no_account", filter=own),
+        own_batches=Sum("town_results__batches", filter=own),
+        own_lines=Sum("town_results__lines", filter=own),
+        own_total=Sum("town_results__total_amount", filter=own),
+    ).order_by("-id")  # a grouped query drops Meta.ordering
+
+
+def run_towns_in_scope(user, run: PaymentRun) -> QuerySet[PaymentRunTown]:
+    """What a run did in each of the user's towns (all towns for city roles)."""
+    return case_selectors.scope_by_town(
+        PaymentRunTown.objects.filter(run=run), user, "town"
+    ).select_related("town")
 
 
 def batch_get(*, user, pk) -> Batch:

@@ -6,12 +6,14 @@ parsed by relief/api_parsers.py."""
 
 import re
 from collections.abc import Mapping
+from itertools import zip_longest
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
+from rest_framework.fields import SkipField, empty
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -20,6 +22,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from relief.errors import NestedValidationError
 from relief.forms import MAX_ID
+from relief.names import normalise_name, validate_name
 
 
 def exception_handler(exc, context):
@@ -32,6 +35,63 @@ def exception_handler(exc, context):
             detail = {"non_field_errors": list(exc.messages)}
         exc = exceptions.ValidationError(detail)
     return drf_exception_handler(exc, context)
+
+
+def valid_parts(serializer) -> dict:
+    """The values of a request body's fields that passed their own checks, when the body as a
+    whole did not: an endpoint asks its service's check about them too, so that the answer
+    lists every problem at once (merge_errors), not one layer's problems per request. A list
+    of nested bodies (a household's members) is read item by item, field by field."""
+    return _valid_parts(serializer, serializer.initial_data, serializer.errors)
+
+
+def _valid_parts(serializer, data, errors) -> dict:
+    if not isinstance(data, Mapping):
+        return {}
+    errors = errors if isinstance(errors, Mapping) else {}
+    values = {}
+    for name, field in serializer.fields.items():
+        if field.read_only:
+            continue
+        raw = data.get(name, empty)
+        if name in errors:
+            items = errors[name]
+            if isinstance(field, serializers.ListSerializer) and isinstance(raw, list):
+                if isinstance(items, list) and len(items) == len(raw):
+                    values[name] = [
+                        _valid_parts(field.child, item, item_errors)
+                        for item, item_errors in zip(raw, items, strict=True)
+                    ]
+            continue
+        try:
+            values[name] = field.run_validation(raw)
+        except (serializers.ValidationError, DjangoValidationError, SkipField):
+            continue
+    return values
+
+
+def merge_errors(shape, rules):
+    """A body's own errors (`shape`) and its service's (`rules`) in one answer, field by field
+    and, in a list of nested bodies, item by item; a field with an error of its own keeps it
+    alone (the service's check of it read nothing valid)."""
+    if not isinstance(shape, Mapping) or not isinstance(rules, Mapping):
+        return shape
+    merged = dict(shape)
+    for key, value in rules.items():
+        if key not in merged:
+            merged[key] = value
+            continue
+        mine = merged[key]
+        if _dicts(mine) and _dicts(value):
+            merged[key] = [
+                merge_errors(dict(a or {}), dict(b or {}))
+                for a, b in zip_longest(mine, value, fillvalue={})
+            ]
+    return merged
+
+
+def _dicts(value) -> bool:
+    return isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
 
 
 class ResourceTagSchema(AutoSchema):
@@ -86,6 +146,18 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class NameField(StrictCharField):
+    """A person's or a place's name (relief.names): normalised (NFKC, spaces), then refused when
+    it shows no visible character or holds a control or format character."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_name)
+
+    def to_internal_value(self, data):
+        return normalise_name(super().to_internal_value(data))
 
 
 class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):

@@ -1,3 +1,5 @@
+import contextlib
+
 from django.core.exceptions import ValidationError
 
 
@@ -50,3 +52,44 @@ def state_error(instance, action: str, message: str, *, lower: bool = True) -> V
             }
         }
     )
+
+
+class Errors:
+    """Field errors gathered from several checks, so that a service refuses once with all of
+    them (a form then shows every problem in one pass, not one per submission):
+
+        errors = Errors()
+        with errors.check():
+            ...  # a check that may raise ValidationError; the rest of the block is skipped
+        errors.add("reason", "Say why.")
+        errors.raise_if_any()
+
+    A ValidationError without fields goes under "non_field_errors"."""
+
+    def __init__(self):
+        self.fields: dict[str, list[str]] = {}
+
+    def add(self, field: str, *messages) -> None:
+        for message in messages:
+            self.fields.setdefault(field, []).append(str(message))
+
+    def merge(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for field, messages in error.message_dict.items():
+                self.add(field, *messages)
+        else:
+            self.add("non_field_errors", *error.messages)
+
+    @contextlib.contextmanager
+    def check(self):
+        try:
+            yield
+        except ValidationError as error:
+            self.merge(error)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields)
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise ValidationError(self.fields)

@@ -28,6 +28,7 @@ class AuditEvent(models.Model):
         SEND = "send", _("Sent to the bank")
         REFUND = "refund", _("Refund recorded")
         FINE = "fine", _("Fine decision recorded")
+        FOREIGN_ID = "foreign_id", _("ID number of another town entered")
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -184,8 +184,11 @@ _born_seq = itertools.count()
 
 def person_born(birth: datetime.date, **kwargs) -> Person:
     """A person with the given birth date (encoded in a valid ID number)."""
-    # Sequence numbers 500-999, away from PersonFactory's low numbers on the same birth dates.
-    return PersonFactory(id_number=make_id_number(500 + next(_born_seq) % 500, birth), **kwargs)
+    # Its own address code: PersonFactory's numbers (441900, any sequence) never collide with
+    # these, however many people the tests before it created.
+    return PersonFactory(
+        id_number=make_id_number(next(_born_seq) % 1000, birth, area="441999"), **kwargs
+    )
 
 
 ROLES = Role

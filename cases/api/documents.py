@@ -1,7 +1,5 @@
 """Documents: /api/v1/documents/ (list, multipart upload) and their download."""
 
-import posixpath
-
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -130,12 +128,10 @@ class DocumentDownloadApi(CaseApi):
             handle = document.file.open("rb")
         except FileNotFoundError:
             raise NotFound(_("The file of this document is missing from storage.")) from None
-        stored_name = posixpath.basename(document.file.name)
         response = FileResponse(
             handle,
             as_attachment=True,
-            # Stored as "<sha256 prefix>-<uploaded name>"; give back the uploaded name.
-            filename=stored_name.split("-", 1)[-1],
+            filename=document.download_name,
             content_type=document.content_type,
         )
         response["Cache-Control"] = "private, no-store"

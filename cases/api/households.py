@@ -6,11 +6,14 @@ from rest_framework.response import Response
 
 from relief.api import (
     InputSerializer,
+    NameField,
     OptionalBooleanField,
     ReasonField,
     ScopedPrimaryKeyRelatedField,
     StrictCharField,
     id_filter,
+    merge_errors,
+    valid_parts,
 )
 
 from .. import selectors, services
@@ -45,7 +48,7 @@ class MemberInputSerializer(InputSerializer):
     class Meta:
         list_serializer_class = MemberListSerializer
 
-    name = StrictCharField(max_length=50)
+    name = NameField(max_length=50)
     id_number = StrictCharField(
         max_length=40, help_text="18 characters (or a legacy 15-digit number), as a string."
     )
@@ -60,10 +63,12 @@ class MemberInputSerializer(InputSerializer):
 
 
 def member_input(data: dict) -> services.MemberInput:
+    """A member of a request body: its validated fields (a field that failed its own check is
+    left empty: the registry's check of it is not reported, the field's own error is)."""
     return services.MemberInput(
-        name=data["name"],
-        id_number=data["id_number"],
-        relation=data["relation"],
+        name=data.get("name", ""),
+        id_number=data.get("id_number", ""),
+        relation=data.get("relation", ""),
         joined_on=data.get("joined_on"),
         extra={key: data[key] for key in services.PERSON_FIELDS if key in data},
     )
@@ -165,7 +170,20 @@ class HouseholdListApi(CaseApi):
     )
     def post(self, request):
         serializer = self.HouseholdCreateSerializer(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # Every problem in one answer: the registry's rules for what could be read, beside
+            # the body's own errors (which win for their fields).
+            data = valid_parts(serializer)
+            members = data.get("members")
+            rules = services.household_check(
+                actor=request.user,
+                town=data.get("town"),
+                village=data.get("village"),
+                address=data.get("address", ""),
+                hukou_place=data.get("hukou_place", ""),
+                members=[member_input(m) for m in members] if isinstance(members, list) else [],
+            )
+            raise serializers.ValidationError(merge_errors(serializer.errors, rules))
         data = serializer.validated_data
         household = services.household_create(
             actor=request.user,

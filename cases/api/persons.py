@@ -6,7 +6,12 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from relief.api import InputSerializer, OptionalBooleanField, ReasonField, StrictCharField
+from relief.api import (
+    InputSerializer,
+    NameField,
+    OptionalBooleanField,
+    ReasonField,
+)
 
 from .. import selectors, services
 from ..models import Person
@@ -61,7 +66,7 @@ class PersonDetailApi(CaseApi):
 
     class PersonUpdateSerializer(InputSerializer):
         reason = ReasonField()
-        name = StrictCharField(max_length=50, required=False)
+        name = NameField(max_length=50, required=False)
         disability_grade = serializers.ChoiceField(
             choices=Person.Disability.choices, required=False
         )

@@ -26,10 +26,10 @@ class ScheduleConfirmationSerializer(serializers.Serializer):
     from_month = serializers.DateField()
     state = ConfirmationStateField()
     reason = serializers.CharField()
-    grants_considered = serializers.IntegerField()
-    proposed_count = serializers.IntegerField()
-    unchanged_count = serializers.IntegerField()
-    skipped_count = serializers.IntegerField()
+    grants_considered = serializers.IntegerField(source="figures.grants_considered")
+    proposed_count = serializers.IntegerField(source="figures.proposed_count")
+    unchanged_count = serializers.IntegerField(source="figures.unchanged_count")
+    skipped_count = serializers.IntegerField(source="figures.skipped_count")
     skipped = serializers.SerializerMethodField(
         help_text='Grants left out that you may see: [{"grant": id, "reason": ...}].'
     )
@@ -40,6 +40,11 @@ class ScheduleConfirmationSerializer(serializers.Serializer):
     rejected_by = username("rejected_by")
     rejected_at = serializers.DateTimeField(allow_null=True)
     rejection_reason = serializers.CharField()
+
+    def to_representation(self, instance):
+        # A town role reading a city-wide change gets its own towns' counts only.
+        instance.figures = schedules.confirmation_figures(instance)
+        return super().to_representation(instance)
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_skipped(self, confirmation) -> list[dict]:

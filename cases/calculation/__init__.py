@@ -10,7 +10,8 @@ A pure formula fed by a loader (DESIGN.md), so one case and a town's chunk follo
   inputs;
 - `formula.py`: the arithmetic and the checks, with no database access at all;
 - `results.py`: the explained `Calculation` it returns, and the temporary-assistance `Band`;
-- `display.py`: labels and display rows for a stored calculation.
+- `display.py`: labels and display rows for a stored calculation, and the message of a step
+  refused because the household is not eligible.
 
 `calculate(...)` is one household (load, then formula: 8 queries, 9 with a scheme code);
 `calculate_many(items)` a chunk (the same 8 queries for the whole chunk), each item's
@@ -29,7 +30,7 @@ from relief.money import to_fen
 
 from ..models import Household, Scheme, Town
 from . import formula
-from .display import CHECK_LABELS, FIGURE_LABELS, SOURCE_LABELS, calculation_rows
+from .display import CHECK_LABELS, FIGURE_LABELS, SOURCE_LABELS, calculation_rows, refusal_message
 from .inputs import DIBAO_CODE, named, require_month
 from .loading import (
     Item,
@@ -61,6 +62,7 @@ __all__ = [
     "calculation_rows",
     "check_proposed_amount",
     "counted_income_types",
+    "refusal_message",
     "income_type_counted",
     "scheme_rule",
     "standard_for",

@@ -1,12 +1,15 @@
-"""How a stored calculation is shown: labels for its checks, figures and rule sources, and the
-display rows templates/cases/_calculation.html renders (`{{ data|calculation_rows }}`)."""
+"""How a calculation is shown: labels for its checks, figures and rule sources, the display rows
+templates/cases/_calculation.html renders (`{{ data|calculation_rows }}`), and the one message
+that refuses a step because the calculation finds the household not eligible
+(`refusal_message`)."""
 
 from decimal import Decimal
 
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import AddOn
-from .results import CheckCode
+from .results import Calculation, CheckCode
 
 CHECK_LABELS = {
     CheckCode.HAS_MEMBERS: _("The household has co-resident members"),
@@ -43,6 +46,43 @@ def _four_places(value: str | None) -> str | None:
     if value is None:
         return None
     return str(Decimal(value).quantize(Decimal("0.0001")))
+
+
+def _figure(name: str, value) -> str:
+    shown = _four_places(str(value)) if name == "per_capita" and value is not None else value
+    return gettext("%(label)s %(value)s") % {
+        "label": FIGURE_LABELS.get(name, name),
+        "value": "—" if shown is None else shown,
+    }
+
+
+def refusal_message(calculation: Calculation | dict) -> str:
+    """Why the calculation finds the household not eligible, for a refused step: every failed
+    check with its figures, the month calculated and the day whose household, evidence and rules
+    it used. Every refusal that rests on a calculation (an approval, a town opinion, temporary
+    assistance) words it here, and so does a schedule proposal that falls to zero, so staff can
+    see which check failed, by how much and as of when, without opening the calculation. Takes
+    a Calculation or a stored one (Calculation.as_dict())."""
+    data = calculation if isinstance(calculation, dict) else calculation.as_dict()
+    failed = [
+        gettext("%(check)s (%(figures)s)")
+        % {
+            "check": CHECK_LABELS.get(check["code"], check["code"]),
+            "figures": pgettext("between figures", ", ").join(
+                _figure(name, value) for name, value in check["figures"].items()
+            ),
+        }
+        for check in data.get("checks", [])
+        if not check["passed"]
+    ]
+    return gettext(
+        "The calculation for %(month)s, with the household, evidence and rules as of %(date)s, "
+        "finds the household not eligible. Failed: %(checks)s."
+    ) % {
+        "month": data["month"][:7],
+        "date": data["as_of"],
+        "checks": pgettext("between checks", "; ").join(failed),
+    }
 
 
 def calculation_rows(data: dict) -> dict:

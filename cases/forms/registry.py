@@ -1,11 +1,17 @@
 """Forms of the registry pages. They check the shape of the input (types, lengths, choices);
 the rules (ID check character, one head, one household at a time, town scope) are the
-services' and come back as field-keyed errors that the views put onto these forms."""
+services' and come back as field-keyed errors that the views put onto these forms.
+
+A value a service requires (a reason, a name, a date) is optional here on purpose: the service
+then reports it missing together with every other problem it finds, in one pass, instead of the
+form stopping first and the service's problems showing only after the next submission."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from relief.forms import DateInput, with_blank
+from relief.names import NameFormField
 
 from .. import selectors
 from ..models import Asset, Authorisation, Document, Household, IncomeType, Membership, Person
@@ -16,6 +22,7 @@ def _reason_field():
     return forms.CharField(
         label=_("Reason for change"),
         max_length=200,
+        required=False,
         help_text=_("Kept in the history with your name."),
     )
 
@@ -126,7 +133,7 @@ class MemberForm(PersonFieldsMixin):
     """One row of the new-household member formset. A row with neither name nor ID number is
     left out; any other row needs both and a relation."""
 
-    name = forms.CharField(label=_("Name"), max_length=50, required=False)
+    name = NameFormField(label=_("Name"), max_length=50, required=False)
     id_number = forms.CharField(
         label=_("ID number"),
         max_length=18,
@@ -138,12 +145,23 @@ class MemberForm(PersonFieldsMixin):
         choices=with_blank(Membership.Relation.choices),
         required=False,
     )
+    joined_on = forms.DateField(
+        label=_("Joined on"),
+        required=False,
+        initial=timezone.localdate,
+        widget=DateInput(),
+        help_text=_("The day they joined the household; today if left empty. Not in the future."),
+    )
 
-    field_order = ["name", "id_number", "relation"]
+    field_order = ["name", "id_number", "relation", "joined_on"]
 
     def is_blank(self) -> bool:
-        data = getattr(self, "cleaned_data", {})
-        return not (data.get("name") or "").strip() and not (data.get("id_number") or "").strip()
+        """Nothing typed in name and ID number (read as typed: a name refused by its own field
+        still makes the row a member's)."""
+        return not any(
+            str(self.data.get(self.add_prefix(name)) or "").strip()
+            for name in ("name", "id_number")
+        )
 
     def clean(self):
         data = super().clean()
@@ -160,7 +178,7 @@ MemberFormSet = forms.formset_factory(MemberForm, extra=0)
 
 class HouseholdEditForm(forms.Form):
     village = forms.ModelChoiceField(label=_("Village or community"), queryset=None, required=False)
-    address = forms.CharField(label=_("Address"), max_length=200)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
     hukou_place = forms.CharField(
         label=_("Household-registration place (户籍地)"), max_length=200, required=False
     )
@@ -187,7 +205,7 @@ class HouseholdEditForm(forms.Form):
 
 
 class PersonEditForm(PersonFieldsMixin):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = NameFormField(label=_("Name"), max_length=50, required=False)
     reason = _reason_field()
 
     field_order = ["name"]
@@ -213,22 +231,33 @@ class MemberAddForm(PersonFieldsMixin):
     id_number = forms.CharField(
         label=_("ID number"),
         max_length=18,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = NameFormField(label=_("Name"), max_length=50, required=False)
     relation = forms.ChoiceField(
-        label=_("Relation to the head"), choices=with_blank(Membership.Relation.choices)
+        label=_("Relation to the head"),
+        choices=with_blank(Membership.Relation.choices),
+        required=False,
     )
-    joined_on = forms.DateField(label=_("Joined on"), widget=DateInput())
+    joined_on = forms.DateField(
+        label=_("Joined on"),
+        widget=DateInput(),
+        required=False,
+        initial=timezone.localdate,
+        help_text=_("Today if left empty. Not in the future."),
+    )
     reason = _reason_field()
 
     field_order = ["id_number", "name", "relation", "joined_on"]
 
 
 class MemberLeaveForm(forms.Form):
-    left_on = forms.DateField(label=_("Left on"), widget=DateInput())
+    left_on = forms.DateField(label=_("Left on"), widget=DateInput(), required=False)
     leave_reason = forms.ChoiceField(
-        label=_("Reason for leaving"), choices=with_blank(Membership.LeaveReason.choices)
+        label=_("Reason for leaving"),
+        choices=with_blank(Membership.LeaveReason.choices),
+        required=False,
     )
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
@@ -240,7 +269,7 @@ class EvidenceFormMixin(forms.Form):
         required=False,
         empty_label=_("The household as a whole"),
     )
-    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput())
+    valid_from = forms.DateField(label=_("Valid from"), widget=DateInput(), required=False)
     valid_to = forms.DateField(label=_("Valid to"), widget=DateInput(), required=False)
     source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
@@ -251,16 +280,20 @@ class EvidenceFormMixin(forms.Form):
 
 
 class IncomeLineForm(EvidenceFormMixin):
-    income_type = forms.ModelChoiceField(label=_("Income type"), queryset=IncomeType.objects)
+    income_type = forms.ModelChoiceField(
+        label=_("Income type"), queryset=IncomeType.objects, required=False
+    )
     monthly_amount = forms.DecimalField(
-        label=_("Monthly amount (yuan)"), max_digits=14, decimal_places=2
+        label=_("Monthly amount (yuan)"), max_digits=14, decimal_places=2, required=False
     )
 
     field_order = ["income_type", "person", "monthly_amount", "valid_from", "valid_to"]
 
 
 class AssetForm(EvidenceFormMixin):
-    kind = forms.ChoiceField(label=_("Kind"), choices=with_blank(Asset.Kind.choices))
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=with_blank(Asset.Kind.choices), required=False
+    )
     value = forms.DecimalField(
         label=_("Value (yuan)"), max_digits=14, decimal_places=2, required=False
     )
@@ -278,7 +311,7 @@ class AssetForm(EvidenceFormMixin):
 
 
 class EvidenceEndForm(forms.Form):
-    valid_to = forms.DateField(label=_("Holds until"), widget=DateInput())
+    valid_to = forms.DateField(label=_("Holds until"), widget=DateInput(), required=False)
     reason = _reason_field()
 
 
@@ -300,9 +333,9 @@ class DocumentForm(forms.Form):
 
 
 class AuthorisationForm(forms.Form):
-    person = forms.ModelChoiceField(label=_("Member"), queryset=None)
-    signer_name = forms.CharField(label=_("Signed by"), max_length=50)
-    signed_on = forms.DateField(label=_("Signed on"), widget=DateInput())
+    person = forms.ModelChoiceField(label=_("Member"), queryset=None, required=False)
+    signer_name = NameFormField(label=_("Signed by"), max_length=50, required=False)
+    signed_on = forms.DateField(label=_("Signed on"), widget=DateInput(), required=False)
     valid_until = forms.DateField(label=_("Valid until"), widget=DateInput(), required=False)
     scope = forms.ChoiceField(label=_("Scope"), choices=Authorisation.Scope.choices)
     scan = forms.FileField(

@@ -48,6 +48,7 @@ locked_grant and require_month serve payments' corrections too, and are handed o
 
 from .amounts import (
     amount_in_force,
+    confirmation_figures,
     confirmed_amount,
     schedule_confirmations_in_scope,
     schedule_confirmations_listed,
@@ -85,6 +86,7 @@ from .standard_changes import (
 __all__ = [
     "IRREGULAR_EMPLOYMENT",
     "amount_in_force",
+    "confirmation_figures",
     "confirmed_amount",
     "grant_gradual_exit",
     "grant_recheck_record",

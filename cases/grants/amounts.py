@@ -2,6 +2,7 @@
 schedule entries and standard changes."""
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import (
@@ -12,6 +13,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -97,9 +99,47 @@ def schedule_confirmations_in_scope(user) -> QuerySet[ScheduleConfirmation]:
 
 
 def schedule_confirmations_listed(user) -> QuerySet[ScheduleConfirmation]:
-    """The standard changes in scope with what their pages and the API show of them."""
-    return schedule_confirmations_in_scope(user).select_related(
+    """The standard changes in scope with what their pages and the API show of them. For a
+    town role each carries the counts of the user's own towns (own_considered, own_proposed,
+    own_unchanged, own_skipped, from ScheduleConfirmationTown): a city-wide change is shown to
+    it through those only (confirmation_figures), never the city's counts."""
+    rows = schedule_confirmations_in_scope(user).select_related(
         "scheme", "town", "proposed_by", "confirmed_by", "rejected_by"
+    )
+    if role_of(user) not in TOWN_ROLES:
+        return rows
+    own = Q(town_counts__town__in=selectors.towns_in_scope(user))
+    return rows.annotate(
+        own_considered=Coalesce(Sum("town_counts__considered", filter=own), 0),
+        own_proposed=Coalesce(Sum("town_counts__proposed", filter=own), 0),
+        own_unchanged=Coalesce(Sum("town_counts__unchanged", filter=own), 0),
+        own_skipped=Coalesce(Sum("town_counts__skipped", filter=own), 0),
+    ).order_by("-id")  # a grouped query drops Meta.ordering
+
+
+@dataclass(frozen=True)
+class ConfirmationFigures:
+    grants_considered: int
+    proposed_count: int
+    unchanged_count: int
+    skipped_count: int
+
+
+def confirmation_figures(confirmation: ScheduleConfirmation) -> ConfirmationFigures:
+    """What the reader may see of a standard change's counts: its own, or for a town role
+    reading a city-wide change the counts of its own towns (schedule_confirmations_listed)."""
+    if getattr(confirmation, "own_considered", None) is None or confirmation.town_id is not None:
+        return ConfirmationFigures(
+            confirmation.grants_considered,
+            confirmation.proposed_count,
+            confirmation.unchanged_count,
+            confirmation.skipped_count,
+        )
+    return ConfirmationFigures(
+        confirmation.own_considered,
+        confirmation.own_proposed,
+        confirmation.own_unchanged,
+        confirmation.own_skipped,
     )
 
 

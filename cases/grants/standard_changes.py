@@ -18,7 +18,16 @@ from relief.money import to_fen
 from .. import selectors
 from ..calculation import Item, calculate_many
 from ..inbox import Message, notify_many
-from ..models import Grant, Notification, Role, ScheduleConfirmation, ScheduleEntry, Scheme, Town
+from ..models import (
+    Grant,
+    Notification,
+    Role,
+    ScheduleConfirmation,
+    ScheduleConfirmationTown,
+    ScheduleEntry,
+    Scheme,
+    Town,
+)
 from ..permissions import require_role, require_second_person
 from .amounts import confirmed_entry, schedule_confirmations_in_scope
 from .checks import (
@@ -122,6 +131,8 @@ def standard_change_propose(
     considered = unchanged = proposed = 0
     skipped: list[dict] = []
     skipped_count = 0
+    # The same counts by town: what a town role may see of a city-wide change.
+    by_town: dict[int, ScheduleConfirmationTown] = {}
     ids = list(
         _grants_paying_in(scheme, from_month, town).order_by("pk").values_list("pk", flat=True)
     )
@@ -150,9 +161,15 @@ def standard_change_propose(
         entries = []
         for grant in grants:
             considered += 1
+            counts = by_town.setdefault(
+                grant.town_id,
+                ScheduleConfirmationTown(confirmation=confirmation, town_id=grant.town_id),
+            )
+            counts.considered += 1
             why = reasons[grant.pk]
             if why is not None:
                 skipped_count += 1
+                counts.skipped += 1
                 if len(skipped) < SKIPPED_LISTED:
                     skipped.append({"grant": grant.pk, "reason": why})
                 continue
@@ -160,7 +177,9 @@ def standard_change_propose(
             in_force = to_fen(grant.in_force) if grant.in_force is not None else None
             if calculation.total == in_force:
                 unchanged += 1
+                counts.unchanged += 1
                 continue
+            counts.proposed += 1
             entries.append(
                 ScheduleEntry(
                     grant=grant,
@@ -180,6 +199,7 @@ def standard_change_propose(
         )
         proposed += len(entries)
 
+    ScheduleConfirmationTown.objects.bulk_create(by_town.values())
     confirmation.grants_considered = considered
     confirmation.unchanged_count = unchanged
     confirmation.proposed_count = proposed

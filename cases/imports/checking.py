@@ -21,6 +21,7 @@ from ..models import (
     Town,
     Village,
 )
+from ..registration import NOT_USABLE_HERE, hidden_persons
 from .columns import HOUSEHOLD_LEVEL, QUERY_CHUNK, household_columns
 
 
@@ -36,6 +37,8 @@ class ImportPlan:
     households: list[HouseholdPlan] = field(default_factory=list)
     existing_persons: dict[str, Person] = field(default_factory=dict)
     income_types: dict[str, IncomeType] = field(default_factory=dict)
+    # People of another town whose ID number the file gives under another name (audited).
+    foreign: list[Person] = field(default_factory=list)
 
 
 def chunks(items: list, size: int):
@@ -52,10 +55,13 @@ def in_chunks(queryset: QuerySet, lookup: str, values) -> list:
 
 
 def household_import_validate(
-    *, town: Town, table: tabular.Table, today: datetime.date | None = None
+    *, town: Town, table: tabular.Table, today: datetime.date | None = None, actor=None
 ) -> tuple[ImportReport, ImportPlan]:
     """Check every row of the file against the template and the registry; return every error
-    found and, when there is none, the plan of what to write. Reads only."""
+    found and, when there is none, the plan of what to write. Reads only. An ID number of a
+    person `actor` may not see, given under another name, is only "not usable here" (as on the
+    registration pages, cases.registration) and is listed in plan.foreign; `actor` None (the
+    command line) sees everyone."""
     today = today or timezone.localdate()
     rows, report = tabular.parse_table(table, household_columns(today=today))
     plan = ImportPlan()
@@ -95,6 +101,7 @@ def household_import_validate(
         income_types[income_type.name.lower()] = income_type
         income_types[income_type.code.lower()] = income_type
     persons = {p.id_number: p for p in in_chunks(Person.objects.all(), "id_number", first_row_of)}
+    hidden = hidden_persons(actor, [person.pk for person in persons.values()])
     # The one membership rule of the registry, asked for every known person of the file at once.
     # A row whose joined_on is itself bad is still told when the person is a current member.
     joins = {
@@ -102,7 +109,9 @@ def household_import_validate(
         if row.valid("joined_on")
         else datetime.date.max
         for row in rows
-        if row.valid("id_number") and row["id_number"] in persons
+        if row.valid("id_number")
+        and row["id_number"] in persons
+        and not _foreign(row, persons, hidden)
     }
     join_refusals: dict[int, dict[str, str]] = {}
     for chunk in chunks(list(joins), QUERY_CHUNK):
@@ -131,7 +140,9 @@ def household_import_validate(
         plan.households.append(HouseholdPlan(ref=ref, rows=group, village=village))
 
     for row in rows:
-        _check_row_against_registry(report, row, persons, join_refusals, income_types)
+        if _foreign(row, persons, hidden):
+            plan.foreign.append(persons[row["id_number"]])
+        _check_row_against_registry(report, row, persons, join_refusals, income_types, hidden)
 
     plan.existing_persons = persons
     plan.income_types = income_types
@@ -174,9 +185,25 @@ def _check_household_rows(report: ImportReport, ref: str, group: list[Row]) -> N
                 )
 
 
-def _check_row_against_registry(report, row: Row, persons, join_refusals, income_types) -> None:
+def _foreign(row: Row, persons, hidden: set[int]) -> bool:
+    """A person the actor may not see, given under another name."""
     person = persons.get(row["id_number"]) if row.valid("id_number") else None
-    if person is not None:
+    return (
+        person is not None
+        and person.pk in hidden
+        and row.valid("name")
+        and bool(row["name"])
+        and person.name != row["name"]
+    )
+
+
+def _check_row_against_registry(
+    report, row: Row, persons, join_refusals, income_types, hidden: set[int]
+) -> None:
+    person = persons.get(row["id_number"]) if row.valid("id_number") else None
+    if person is not None and _foreign(row, persons, hidden):
+        report.add(row.number, "id_number", str(NOT_USABLE_HERE))
+    elif person is not None:
         if row.valid("name") and row["name"] and person.name != row["name"]:
             report.add(
                 row.number,

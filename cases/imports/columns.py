@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from relief import tabular
+from relief.names import clean_name
 from relief.tabular import Column
 
 from ..idnumbers import parse_id_number
@@ -83,6 +84,19 @@ def _id_number(today: datetime.date | None):
     return parse
 
 
+def _name(max_length: int):
+    """A name cell (relief.names): normalised, and refused when it shows nothing or holds a
+    control or format character, as on the pages and the API."""
+
+    def parse(value) -> str:
+        try:
+            return clean_name(tabular.text(max_length=max_length)(value))
+        except ValidationError as exc:
+            raise ValueError(exc.messages[0]) from None
+
+    return parse
+
+
 def household_columns(*, today: datetime.date | None = None) -> list[Column]:
     """The template's columns, in order. `today` bounds the dates (none may be in the future)."""
     today = today or timezone.localdate()
@@ -107,7 +121,7 @@ def household_columns(*, today: datetime.date | None = None) -> list[Column]:
         ),
         Column(
             "village",
-            tabular.text(max_length=60),
+            _name(60),
             default="",
             meaning=gettext_lazy(
                 "Village or community of the town, by its name as registered in Relief. "
@@ -126,7 +140,7 @@ def household_columns(*, today: datetime.date | None = None) -> list[Column]:
         ),
         Column(
             "name",
-            tabular.text(max_length=50),
+            _name(50),
             required=True,
             meaning=gettext_lazy("The member's name as on the ID card."),
             allowed=gettext_lazy("Text up to 50 characters."),

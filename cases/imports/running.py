@@ -48,6 +48,7 @@ from ..models import (
     Town,
 )
 from ..models.evidence import Source
+from ..registration import foreign_ids_record
 from .checking import ImportPlan, chunks, household_import_validate
 from .columns import ALLOWED_EXTENSIONS, ASSET_COLUMNS, MAX_UPLOAD_BYTES
 
@@ -197,8 +198,11 @@ class _Progress:
 
 
 class _Rejected(Exception):
-    def __init__(self, report: ImportReport):
+    def __init__(self, report: ImportReport, foreign=()):
         self.report = report
+        self.foreign = list(
+            foreign
+        )  # recorded after the rollback (registration.foreign_ids_record)
 
 
 def household_import_create(
@@ -268,6 +272,12 @@ def household_import_run(
         with transaction.atomic():
             return _run_locked(household_import, table, today, reporter)
     except _Rejected as rejected:
+        foreign_ids_record(
+            actor=household_import.actor,
+            persons=rejected.foreign,
+            town=household_import.town,
+            where="import",
+        )
         return _reject(household_import, rejected.report)
     except IntegrityError:
         # Someone registered one of these people or households while the file was written.
@@ -344,9 +354,9 @@ def _run_locked(household_import, table, today, reporter) -> HouseholdImport:
             )
         )
 
-    report, plan = household_import_validate(town=town, table=table, today=today)
+    report, plan = household_import_validate(town=town, table=table, today=today, actor=actor)
     if not report.ok:
-        raise _Rejected(report)
+        raise _Rejected(report, plan.foreign)
 
     reason = _("Imported from %(file)s") % {"file": household_import.file_name}
     persons_created = _write(

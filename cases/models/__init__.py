@@ -2,7 +2,13 @@ from .applications import Application, ApplicationEvent, Notification, PublicNot
 from .clocks import Breach, Clock, Extension, Pause
 from .documents import Authorisation, Document
 from .evidence import Asset, IncomeLine, IncomeType
-from .grants import Grant, GrantSuspension, ScheduleConfirmation, ScheduleEntry
+from .grants import (
+    Grant,
+    GrantSuspension,
+    ScheduleConfirmation,
+    ScheduleConfirmationTown,
+    ScheduleEntry,
+)
 from .imports import HouseholdImport
 from .registry import Household, Membership, Person
 from .schemes import AddOn, IncomeTypeRule, Scheme, SchemeRule, Standard
@@ -34,6 +40,7 @@ __all__ = [
     "Role",
     "Scheme",
     "ScheduleConfirmation",
+    "ScheduleConfirmationTown",
     "ScheduleEntry",
     "SchemeRule",
     "StaffProfile",

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from relief.history import tracked_history
+from relief.names import NameField
 
 from .registry import Household, Person
 
@@ -58,6 +59,16 @@ class Document(models.Model):
     def __str__(self):
         return self.title
 
+    # The extension of each content type an upload may have (cases.uploads checks the content).
+    EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+    @property
+    def download_name(self) -> str:
+        """The file name a download is given: never the uploader's own file name, which may
+        name the person or say what the document is about (a page or API client downloading
+        it learns nothing from the name beyond the document's number)."""
+        return f"document-{self.pk}.{self.EXTENSIONS.get(self.content_type, 'bin')}"
+
 
 class Authorisation(models.Model):
     """A member's signed authorisation (授权书) for the economic verification queries of
@@ -83,7 +94,7 @@ class Authorisation(models.Model):
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, related_name="authorisations", verbose_name=_("member")
     )
-    signer_name = models.CharField(_("signed by"), max_length=50)
+    signer_name = NameField(_("signed by"), max_length=50)
     signed_on = models.DateField(_("signed on"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     scope = models.CharField(_("scope"), max_length=20, choices=Scope.choices, default=Scope.ALL)

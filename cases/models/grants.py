@@ -225,6 +225,34 @@ class ScheduleConfirmation(models.Model):
         return f"#{self.pk} {self.scheme} {self.from_month:%Y-%m}"
 
 
+class ScheduleConfirmationTown(models.Model):
+    """A standard change's counts in one town (grants considered, new amounts proposed,
+    unchanged, skipped): a town role reading a city-wide standard change sees the sums over its
+    own towns only (cases.grants.schedule_confirmations_listed)."""
+
+    confirmation = models.ForeignKey(
+        ScheduleConfirmation, on_delete=models.CASCADE, related_name="town_counts"
+    )
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="+")
+    considered = models.PositiveIntegerField(default=0)
+    proposed = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["confirmation", "town__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["confirmation", "town"], name="one_count_per_confirmation_town"
+            )
+        ]
+        verbose_name = _("standard change's town")
+        verbose_name_plural = _("standard changes' towns")
+
+    def __str__(self):
+        return f"{self.confirmation} {self.town}"
+
+
 class ScheduleEntry(models.Model):
     """From `from_month` on, the grant pays `amount` a month, computed by cases.calculation
     (whose explanation is stored with it) and confirmed by a second person."""

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from relief.history import tracked_history
+from relief.names import NameField
 
 from ..idnumbers import mask_id_number
 from .towns import Town, Village
@@ -100,7 +101,7 @@ class Person(models.Model):
         RETIRED = "retired", _("Retired")
         CHILD = "child", _("Child under working age")
 
-    name = models.CharField(_("name"), max_length=50)
+    name = NameField(_("name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, unique=True)
     id_tail = models.CharField(
         _("last four ID characters"), max_length=4, db_index=True, editable=False

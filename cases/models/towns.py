@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from relief.history import tracked_history
+from relief.names import NameField
 
 division_code = RegexValidator(r"^\d{9}$", _("A division code has 9 digits."))
 
@@ -18,7 +19,7 @@ class Town(models.Model):
     code = models.CharField(
         _("division code"), max_length=9, unique=True, validators=[division_code]
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = NameField(_("name"), max_length=50)
     type = models.CharField(_("type"), max_length=12, choices=Type.choices)
     slug = models.SlugField(_("slug"), max_length=40, unique=True)
     valid_from = models.DateField(_("valid from"))
@@ -45,7 +46,7 @@ class Village(models.Model):
     town = models.ForeignKey(
         Town, on_delete=models.PROTECT, related_name="villages", verbose_name=_("town")
     )
-    name = models.CharField(_("name"), max_length=60)
+    name = NameField(_("name"), max_length=60)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.COMMUNITY)
     code = models.CharField(_("code"), max_length=12, blank=True, default="")
     valid_from = models.DateField(_("valid from"), null=True, blank=True)

@@ -49,7 +49,7 @@ from ..forms.applications import (
     SupplementRequestForm,
     TemporaryApproveForm,
 )
-from ..models import Application, Clock, Scheme
+from ..models import Application, ApplicationEvent, Clock, Scheme
 from ..permissions import case_reader_required, registry_editor_required
 from ..selectors import head_name, with_heads
 from ..workflow import decisions, services, steps
@@ -480,8 +480,16 @@ def application_context(request, pk) -> dict:
     grant = application.grant if _has(application, "grant") else None
     members = list(selectors.current_members(application.household))
     head = selectors.head_among(members)
+    preview, preview_error = workflow.calculation_preview(application, today=today)
+    last = events[-1] if events else None
     return {
         "application": application,
+        "preview": preview,
+        "preview_error": preview_error,
+        # The last completeness notice found members without an authorisation: link its form.
+        "authorisations_missing": last is not None
+        and last.kind == ApplicationEvent.Kind.COMPLETENESS_NOTICE
+        and "authorisations" in (last.data or {}).get("missing", {}),
         "household": application.household,
         "head": head,
         "member_count": len(members),

@@ -158,13 +158,10 @@ def document_download(request, pk):
         handle = document.file.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404 from None
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
-        document.content_type, "bin"
-    )
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=f"document-{document.pk}.{extension}",
+        filename=document.download_name,
         content_type=document.content_type,
     )
     response["Cache-Control"] = "private, no-store"

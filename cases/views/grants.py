@@ -34,6 +34,7 @@ from relief.views import run_service as common_run_service
 
 from .. import grants as schedules
 from .. import selectors
+from ..calculation import refusal_message
 from ..forms.grants import (
     ConfirmForm,
     GradualExitForm,
@@ -148,10 +149,13 @@ def _proposed(entry, data) -> str:
         return _(
             "The calculation for %(month)s gives the confirmed amount in force: nothing to propose."
         ) % {"month": _month(data)}
-    return _(
+    text = _(
         "Proposed %(amount)s yuan a month from %(month)s: it pays nothing until a second "
         "person confirms it."
     ) % {"amount": entry.amount, "month": month_key(entry.from_month)}
+    if entry.calculation.get("eligible") is False:
+        text += " " + refusal_message(entry.calculation)
+    return text
 
 
 ACTIONS: dict[str, Action] = {

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from relief import tabular
+from relief.errors import NestedValidationError
 from relief.views import apply_service_errors, error_summary, querystring_without_page, save_edit
 
 from .. import selectors, services
@@ -133,18 +134,31 @@ def household_export(request):
     return response
 
 
+def _cleaned_or_typed(form, name: str, default=None):
+    """A field's cleaned value, or what was typed when the field has an error of its own (the
+    service's check of it is then not shown: the field already says what is wrong)."""
+    data = getattr(form, "cleaned_data", {})
+    if name in data:
+        return data[name]
+    if name in form.errors:
+        return form.data.get(form.add_prefix(name), default)
+    return default
+
+
 def _member_inputs(formset):
-    """The filled rows of the member formset, with the form each came from."""
+    """The filled rows of the member formset, with the form each came from. A row with errors
+    of its own still goes to the service's check, with what was typed."""
     rows = []
     for form in formset.forms:
         if form.is_blank():
             continue
-        data = form.cleaned_data
+        data = getattr(form, "cleaned_data", {})
         member = services.MemberInput(
-            name=data["name"],
-            id_number=data["id_number"],
-            relation=data["relation"],
-            extra=form.person_extra(),
+            name=_cleaned_or_typed(form, "name", ""),
+            id_number=_cleaned_or_typed(form, "id_number", ""),
+            relation=_cleaned_or_typed(form, "relation", ""),
+            joined_on=data.get("joined_on"),
+            extra={name: data[name] for name in form.PERSON_FIELDS if name in data},
         )
         rows.append((form, member))
     return rows
@@ -152,8 +166,8 @@ def _member_inputs(formset):
 
 def _apply_member_errors(error: ValidationError, form, rows, members_errors: list) -> None:
     """household_create's errors: "members[2].id_number" goes to the second filled member row's
-    ID number field; "members" (one head, at least one member) above the formset; the rest to
-    the household form."""
+    ID number field; "members" (at least one member) above the formset; the rest to the
+    household form. A field that already shows an error of its form's own is left alone."""
     if not hasattr(error, "error_dict"):
         apply_service_errors(form, error)
         return
@@ -166,11 +180,12 @@ def _apply_member_errors(error: ValidationError, form, rows, members_errors: lis
             index_text, _dot, field = key[len("members[") :].partition("].")
             index = int(index_text) - 1 if index_text.isdigit() else -1
             if 0 <= index < len(rows):
-                apply_service_errors(
-                    rows[index][0], ValidationError({field or "__all__": messages_})
-                )
+                row_form = rows[index][0]
+                if field not in row_form.errors:
+                    apply_service_errors(row_form, ValidationError({field or "__all__": messages_}))
                 continue
-        household_errors[key] = messages_
+        if key not in form.errors:
+            household_errors[key] = messages_
     if household_errors:
         apply_service_errors(form, ValidationError(household_errors))
 
@@ -190,20 +205,28 @@ def household_create(request):
     if request.method == "POST":
         form = HouseholdCreateForm(request.POST, user=request.user)
         formset = MemberFormSet(request.POST, prefix="members")
-        if form.is_valid() and formset.is_valid():
-            rows = _member_inputs(formset)
-            try:
-                household = services.household_create(
-                    actor=request.user,
-                    town=form.cleaned_data["town"],
-                    village=form.cleaned_data["village"],
-                    address=form.cleaned_data["address"],
-                    hukou_place=form.cleaned_data["hukou_place"],
-                    members=[member for _form, member in rows],
-                )
-            except ValidationError as error:
-                _apply_member_errors(error, form, rows, members_errors)
+        valid = form.is_valid() & formset.is_valid()  # both, so both report their errors
+        rows = _member_inputs(formset)
+        values = {
+            "actor": request.user,
+            "town": form.cleaned_data.get("town"),
+            "village": form.cleaned_data.get("village"),
+            "address": _cleaned_or_typed(form, "address", ""),
+            "hukou_place": form.cleaned_data.get("hukou_place", ""),
+            "members": [member for _form, member in rows],
+        }
+        try:
+            if valid:
+                household = services.household_create(**values)
             else:
+                # Every problem in one pass: the service's rules as well as the forms' own.
+                detail = services.household_check(**values)
+                if detail:
+                    raise NestedValidationError(detail)
+        except ValidationError as error:
+            _apply_member_errors(error, form, rows, members_errors)
+        else:
+            if valid:
                 messages.success(request, _("Household #%(id)d registered.") % {"id": household.pk})
                 return redirect("cases:household-detail", pk=household.pk)
         members_errors.extend(formset.non_form_errors())

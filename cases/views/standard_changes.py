@@ -78,6 +78,7 @@ def standard_change_list(request):
         "cases/grants/standard_changes.html",
         {
             "page": page,
+            "rows": [(c, schedules.confirmation_figures(c)) for c in page.object_list],
             "form": form,
             "can_propose": can_propose or form.is_bound,
             "summary": error_summary(form),
@@ -161,6 +162,7 @@ def standard_change_page(request, pk, *, failed=None, status=200):
         "cases/grants/standard_change.html",
         {
             "confirmation": confirmation,
+            "figures": schedules.confirmation_figures(confirmation),
             "skipped": schedules.skipped_in_scope(user=user, confirmation=confirmation),
             "page": page,
             "rows": [(entry, head_name(entry.grant.household)) for entry in page.object_list],

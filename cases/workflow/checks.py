@@ -11,7 +11,8 @@ from relief.errors import state_error
 from relief.history import with_actor
 
 from .. import selectors
-from ..calculation import CHECK_LABELS, calculate, scheme_rule
+from ..calculation import Calculation, calculate, scheme_rule
+from ..grants.create import grant_starts_month
 from ..models import Application, ApplicationEvent, Pause, Role
 from ..permissions import PREPARER_ROLES, require_role, require_second_person
 
@@ -143,19 +144,21 @@ def decider_role(application: Application) -> str:
     return Role.CITY_SUPERVISOR if application.needs_city else Role.TOWN_SUPERVISOR
 
 
-def current_calculation(application: Application, month: datetime.date):
+def current_calculation(application: Application, today: datetime.date) -> Calculation:
+    """The calculation a step of the application makes on `today` (a town opinion, a
+    decision, the preview while preparing), on the day that matters (DOMAIN.md §5, §6):
+    - dibao and tekun: for the first month the grant would pay (the month after the decision),
+      with the household, evidence and rules as valid on that month's first day (the month's
+      rule, as every payment of the grant is calculated);
+    - temporary assistance: for the month of the decision, with the household as it is on the
+      day itself (a household registered this month, its members joined today, is assessed
+      as it is, not as it was on the first of the month).
+    A refusal built from it names the failed checks and that date (refusal_message)."""
     covered = list(application.covered_members.values_list("pk", flat=True))
     return calculate(
         household=application.household,
         scheme=application.scheme,
-        month=month,
+        month=grant_starts_month(application, today),
+        as_of=today if application.scheme.is_temporary else None,
         covered_person_ids=covered or None,
-    )
-
-
-def failed_checks(calculation) -> str:
-    return "; ".join(
-        str(CHECK_LABELS.get(check.code, check.code))
-        for check in calculation.checks
-        if not check.passed
     )

@@ -14,14 +14,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from relief.dates import first_of_month, month_key, when
+from relief.dates import when
 from relief.errors import require_text
 from relief.models import AuditEvent
 from relief.services import record
 
 from .. import inbox
-from ..calculation import check_proposed_amount, temporary_band
-from ..grants.create import grant_create, grant_starts_month
+from ..calculation import check_proposed_amount, refusal_message, temporary_band
+from ..grants.create import grant_create
 from ..models import Application, ApplicationEvent, Clock, Extension, Notification, Role
 from ..models.applications import OPEN_STATES
 from ..permissions import DECIDER_ROLES, role_of
@@ -31,7 +31,6 @@ from .checks import (
     application_state_error,
     current_calculation,
     event,
-    failed_checks,
     is_dibao_like,
     locked,
     require_not_preparer,
@@ -234,17 +233,10 @@ def _audit_approval(actor, application, amount) -> None:
 
 
 def _approve_calculated(*, actor, application, reasons, today, now) -> Application:
-    starts = grant_starts_month(application, today)
-    calculation = current_calculation(application, starts)
+    calculation = current_calculation(application, today)
     if not calculation.eligible:
         raise ValidationError(
-            {
-                "calculation": _(
-                    "The calculation for %(month)s finds the household not eligible "
-                    "(%(checks)s): it cannot be approved."
-                )
-                % {"month": month_key(starts), "checks": failed_checks(calculation)}
-            }
+            {"calculation": f"{refusal_message(calculation)} {_('It cannot be approved.')}"}
         )
     application.calculation = calculation.as_dict()
     clocks.clocks_stop_all(application=application, on=today, actor=actor)
@@ -293,13 +285,10 @@ def _approve_temporary(*, actor, application, approved_amount, reasons, today, n
                 % {"amount": amount}
             }
         )
-    calculation = current_calculation(application, first_of_month(today))
+    calculation = current_calculation(application, today)
     if not calculation.eligible:
         raise ValidationError(
-            {
-                "calculation": _("The household cannot receive assistance (%(checks)s).")
-                % {"checks": failed_checks(calculation)}
-            }
+            {"calculation": f"{refusal_message(calculation)} {_('It cannot be approved.')}"}
         )
     application.approved_amount = amount
     application.calculation = calculation.as_dict()

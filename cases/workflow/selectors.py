@@ -4,6 +4,7 @@ returns a queryset computed in a constant number of queries."""
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
     Case,
@@ -35,6 +36,7 @@ from ..models import (
 )
 from ..models.applications import OPEN_STATES
 from ..permissions import DECIDER_ROLES, role_of
+from .checks import current_calculation
 from .decisions import DIBAO_APPROVE_STATES, TEMPORARY_DECIDE_STATES
 from .sweep import due_soon_working_days
 
@@ -182,3 +184,17 @@ def dashboard_by_town(*, user, today: datetime.date | None = None) -> QuerySet[T
         overdue_applications=Coalesce(Subquery(overdue_clocks, output_field=IntegerField()), 0),
         breaches=_count(Breach.objects.filter(town_id=OuterRef("pk"))),
     )
+
+
+def calculation_preview(
+    application: Application, *, today: datetime.date
+) -> tuple[dict | None, str]:
+    """While an application is prepared (open, no calculation stored yet): the calculation as
+    its next deciding step would make it today (checks.current_calculation), stored nowhere,
+    shown like a stored one; or, when it cannot be made now, why."""
+    if application.calculation or application.state not in OPEN_STATES:
+        return None, ""
+    try:
+        return current_calculation(application, today).as_dict(), ""
+    except ValidationError as exc:
+        return None, " ".join(exc.messages)

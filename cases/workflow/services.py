@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from relief.dates import when
-from relief.errors import require_text
+from relief.errors import Errors, require_text
 from relief.workdays import first_working_day_on_or_after
 
 from .. import selectors
 from .. import services as registry
+from ..calculation import check_proposed_amount
 from ..models import (
     Application,
     ApplicationEvent,
@@ -59,32 +60,40 @@ DRAFT_FIELDS = {
 }
 
 
-def _check_fields(*, household: Household, scheme: Scheme, fields: dict) -> None:
+def _check_fields(
+    *, household: Household, scheme: Scheme, fields: dict, today: datetime.date
+) -> None:
+    """The draft's fields, every problem at once. A proposed temporary-assistance amount is
+    checked against the scheme's band on the day it is saved (cases.calculation
+    check_proposed_amount), not only at submission."""
+    errors = Errors()
     procedure = fields.get("procedure", Application.Procedure.GENERAL)
     if procedure not in Application.Procedure.values:
-        raise ValidationError({"procedure": _("Choose the general or the emergency procedure.")})
-    if procedure == Application.Procedure.EMERGENCY and not scheme.is_temporary:
-        raise ValidationError(
-            {
-                "procedure": _(
-                    "Only temporary assistance has the emergency procedure (paid first, file "
-                    "completed afterwards)."
-                )
-            }
+        errors.add("procedure", _("Choose the general or the emergency procedure."))
+    elif procedure == Application.Procedure.EMERGENCY and not scheme.is_temporary:
+        errors.add(
+            "procedure",
+            _(
+                "Only temporary assistance has the emergency procedure (paid first, file "
+                "completed afterwards)."
+            ),
         )
     if not scheme.is_temporary:
         for name in ("proposed_amount", "amount_basis"):
             if fields.get(name) not in (None, ""):
-                raise ValidationError(
-                    {name: _("Only temporary assistance has a proposed amount and its basis.")}
+                errors.add(
+                    name, _("Only temporary assistance has a proposed amount and its basis.")
                 )
         if fields.get("instalments", 1) != 1:
-            raise ValidationError({"instalments": _("Only temporary assistance has instalments.")})
+            errors.add("instalments", _("Only temporary assistance has instalments."))
     amount = fields.get("proposed_amount")
     if amount is not None and (not isinstance(amount, Decimal) or amount <= 0):
-        raise ValidationError({"proposed_amount": _("The amount is a positive number of yuan.")})
+        errors.add("proposed_amount", _("The amount is a positive number of yuan."))
+    elif amount is not None and scheme.is_temporary:
+        with errors.check():
+            check_proposed_amount(scheme=scheme, town=household.town_id, on=today, amount=amount)
     if fields.get("instalments", 1) < 1:
-        raise ValidationError({"instalments": _("At least one instalment.")})
+        errors.add("instalments", _("At least one instalment."))
     covered = fields.get("covered_members") or []
     if covered:
         current = set(
@@ -94,12 +103,12 @@ def _check_fields(*, household: Household, scheme: Scheme, fields: dict) -> None
         )
         strangers = [person.name for person in covered if person.pk not in current]
         if strangers:
-            raise ValidationError(
-                {
-                    "covered_members": _("Not a current member of the household: %(names)s.")
-                    % {"names": ", ".join(strangers)}
-                }
+            errors.add(
+                "covered_members",
+                _("Not a current member of the household: %(names)s.")
+                % {"names": ", ".join(strangers)},
             )
+    errors.raise_if_any()
 
 
 @transaction.atomic
@@ -118,7 +127,7 @@ def application_create(
     now: datetime.datetime | None = None,
 ) -> Application:
     """A draft application of a household for a scheme, in the household's town."""
-    _today, now = when(None, now)
+    today, now = when(None, now)
     require_preparer_role(actor)
     household = selectors.household_get(user=actor, pk=household.pk)
     registry.check_town_open_to(actor=actor, town=household.town, field_name="household")
@@ -133,7 +142,7 @@ def application_create(
         "instalments": instalments,
         "note": note or "",
     }
-    _check_fields(household=household, scheme=scheme, fields=fields)
+    _check_fields(household=household, scheme=scheme, fields=fields, today=today)
     already = Application.objects.filter(
         household=household, scheme=scheme, state__in=OPEN_STATES
     ).first()
@@ -168,7 +177,7 @@ def application_update(
     *, actor, application: Application, reason: str = "", now=None, **changes
 ) -> Application:
     """Change a draft. After submission the file is what was checked: withdraw and start again."""
-    _today, now = when(None, now)
+    today, now = when(None, now)
     application = locked(
         actor=actor, application=application, states=[State.DRAFT], action=_("edit")
     )
@@ -187,7 +196,9 @@ def application_update(
     }
     if isinstance(fields["amount_basis"], str):
         fields["amount_basis"] = fields["amount_basis"].strip()
-    _check_fields(household=application.household, scheme=application.scheme, fields=fields)
+    _check_fields(
+        household=application.household, scheme=application.scheme, fields=fields, today=today
+    )
     covered = fields.pop("covered_members")
     for name, value in fields.items():
         setattr(application, name, value)

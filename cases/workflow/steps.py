@@ -19,7 +19,7 @@ from relief.errors import require_text
 from relief.history import with_actor
 
 from .. import selectors
-from ..grants.create import grant_starts_month
+from ..calculation import refusal_message
 from ..models import (
     Application,
     ApplicationEvent,
@@ -35,7 +35,6 @@ from .checks import (
     current_calculation,
     decider_role,
     event,
-    failed_checks,
     is_dibao_like,
     locked,
     open_pause,
@@ -174,16 +173,10 @@ def application_opinion_give(
         raise ValidationError(
             {"state": _("Temporary assistance has no town opinion step: decide it.")}
         )
-    calculation = current_calculation(application, grant_starts_month(application, today))
+    calculation = current_calculation(application, today)
     if recommend and not calculation.eligible:
         raise ValidationError(
-            {
-                "recommend": _(
-                    "The calculation finds the household not eligible (%(checks)s): it cannot "
-                    "be recommended."
-                )
-                % {"checks": failed_checks(calculation)}
-            }
+            {"recommend": f"{refusal_message(calculation)} {_('It cannot be recommended.')}"}
         )
     clocks.clock_stop(clock=application.clocks.get(kind=Clock.Kind.OPINION), on=today, actor=actor)
     application.calculation = calculation.as_dict()

@@ -10,6 +10,7 @@ from cases import selectors as case_selectors
 from cases.models import Grant, Person
 from relief.api import (
     InputSerializer,
+    NameField,
     ReasonField,
     ScopedPrimaryKeyRelatedField,
     StrictCharField,
@@ -46,7 +47,7 @@ class PayeeAccountProposeSerializer(InputSerializer):
         help_text="A current member of the grant's household.",
     )
     bank_name = StrictCharField(max_length=100)
-    account_holder = StrictCharField(max_length=50)
+    account_holder = NameField(max_length=50)
     account_number = StrictCharField(max_length=30, help_text="8 to 30 digits, no spaces.")
     reason = ReasonField(help_text="Why this account (a first account, a changed account).")
 

@@ -20,6 +20,9 @@ from .base import PaymentsApi, RunKindField, RunStateField
 
 
 class PaymentRunSerializer(serializers.Serializer):
+    """A run as the reader may see it: a town role reading a city-wide run gets the figures of
+    its own towns only (towns_total is then the number of its towns)."""
+
     id = serializers.IntegerField()
     kind = RunKindField()
     period = serializers.DateField()
@@ -28,10 +31,14 @@ class PaymentRunSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     state = RunStateField()
-    towns_total = serializers.IntegerField()
-    towns_done = serializers.IntegerField()
-    new_lines = serializers.IntegerField()
-    message = serializers.CharField()
+    towns_total = serializers.IntegerField(source="figures.towns_total")
+    towns_done = serializers.IntegerField(source="figures.towns_done")
+    new_lines = serializers.IntegerField(source="figures.new_lines")
+    message = serializers.CharField(source="figures.message")
+
+    def to_representation(self, instance):
+        instance.figures = runs.run_figures(instance)
+        return super().to_representation(instance)
 
 
 class PaymentRunStartSerializer(InputSerializer):

@@ -13,7 +13,7 @@ from .corrections import (
     Recovery,
     RecoveryRepayment,
 )
-from .runs import Batch, PaymentLine, PaymentRule, PaymentRun
+from .runs import Batch, PaymentLine, PaymentRule, PaymentRun, PaymentRunTown
 
 __all__ = [
     "BackPay",
@@ -27,6 +27,7 @@ __all__ = [
     "PaymentLine",
     "PaymentRule",
     "PaymentRun",
+    "PaymentRunTown",
     "Reassessment",
     "ReassessmentMonth",
     "Recovery",

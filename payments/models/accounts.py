@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import Grant, Person
 from relief.history import tracked_history
+from relief.names import NameField
 
 account_number_validator = RegexValidator(
     r"^\d{8,30}$", _("An account number is 8 to 30 digits, without spaces.")
@@ -41,7 +42,7 @@ class PayeeAccount(models.Model):
         help_text=_("The member who holds the account (usually the head of household)."),
     )
     bank_name = models.CharField(_("bank"), max_length=100)
-    account_holder = models.CharField(_("account holder"), max_length=50)
+    account_holder = NameField(_("account holder"), max_length=50)
     account_number = models.CharField(
         _("account number"), max_length=30, validators=[account_number_validator]
     )

@@ -107,6 +107,46 @@ class PaymentRun(models.Model):
         return f"{self.get_kind_display()} {self.period:%Y-%m}"
 
 
+class PaymentRunTown(models.Model):
+    """What a run did in one town, written when the town's part is done: its new lines, the
+    period's batches, live lines and total in the town then, and the grants it skipped (due a
+    payment, with no confirmed payee account; confirmed back-pay waiting for one). A town role
+    reading a city-wide run sees the sums over its own towns only, and the skipped grants of
+    its towns (payments.selectors.runs_listed)."""
+
+    class Skip(models.TextChoices):
+        NO_ACCOUNT = "no_account", _("Due a payment, no confirmed payee account")
+        BACKPAY_NO_ACCOUNT = (
+            "backpay_no_account",
+            _("Confirmed back-pay waiting for a confirmed payee account"),
+        )
+
+    run = models.ForeignKey(PaymentRun, on_delete=models.CASCADE, related_name="town_results")
+    town = models.ForeignKey(Town, on_delete=models.PROTECT, related_name="+")
+    new_lines = models.PositiveIntegerField(default=0)
+    no_account = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    lines = models.PositiveIntegerField(default=0)
+    total_amount = models.DecimalField(default=Decimal("0.00"), **MONEY)
+    skipped = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_('The grants skipped, [{"grant": id, "reason": code}], at most 1,000.'),
+    )
+    skipped_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["run", "town__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "town"], name="one_result_per_run_town")
+        ]
+        verbose_name = _("payment run's town")
+        verbose_name_plural = _("payment runs' towns")
+
+    def __str__(self):
+        return f"{self.run} {self.town}"
+
+
 class Batch(models.Model):
     """A town's payments of one period (or, for temporary assistance, one day), through
     maker-checker: draft → submitted (the submitter is the maker) → approved (by a supervisor

@@ -25,9 +25,9 @@ from relief.dates import first_of_month
 from relief.money import ZERO, to_fen
 from relief.views import Action, action_forms, failed_summary, querystring_without_page, run_action
 
-from .. import batches, selectors
+from .. import batches, runs, selectors
 from ..bankfiles import CONTENT_TYPES, EXPORTABLE_STATES, bank_file_export
-from ..forms import ActionForm, BatchFilterForm, ReasonForm, ReturnUploadForm
+from ..forms import ActionForm, BatchFilterForm, CheckedForm, ReasonForm, ReturnUploadForm
 from ..models import BankFile, Batch, PayeeAccount, PaymentLine, PaymentRun
 from ..returns import MAX_RETURN_BYTES, ReturnResult, bank_return_import
 from .labels import KEY_LABELS, PAGE_SIZE, run_service
@@ -61,12 +61,12 @@ def batch_list(request):
     page = Paginator(
         rows.select_related(*BATCH_RELATED).order_by("-period", "town__code", "-id"), PAGE_SIZE
     ).get_page(request.GET.get("page"))
-    running = list(
-        selectors.runs_in_scope(user)
+    running = [
+        (run, 0, runs.run_figures(run))
+        for run in selectors.runs_listed(user)
         .filter(state=PaymentRun.State.RUNNING)
-        .select_related("town")
         .order_by("-id")[:10]
-    )
+    ]
     return render(
         request,
         "payments/batch_list.html",
@@ -98,7 +98,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "approve": Action(
         gettext_lazy("Approve"),
-        ActionForm,
+        CheckedForm,
         lambda actor, batch, data: batches.batch_approve(actor=actor, batch=batch),
         gettext_lazy("Batch approved: finance exports its bank file."),
     ),
@@ -113,7 +113,7 @@ ACTIONS: dict[str, Action] = {
     ),
     "send": Action(
         gettext_lazy("Mark sent to the bank"),
-        ActionForm,
+        CheckedForm,
         lambda actor, batch, data: batches.batch_send(actor=actor, batch=batch),
         gettext_lazy("Batch marked sent to the bank."),
     ),
@@ -124,10 +124,11 @@ RETURN = Action(gettext_lazy("Import the bank's return"), ReturnUploadForm, None
 PAGE_ACTIONS = {**ACTIONS, "export": EXPORT, "return": RETURN}
 
 
-def available_actions(batch: Batch, *, user) -> list[str]:
+def available_actions(batch: Batch, *, user, has_bank_file: bool = False) -> list[str]:
     """The transitions the user may plausibly take now, mirroring payments.batches' checks:
     supervisors submit a draft and approve or reject a submitted batch (not approve what they
-    submitted: the page says so instead); finance marks an approved batch sent."""
+    submitted: the page says so instead); finance marks an approved batch sent once its bank
+    file has been exported."""
     role = role_of(user)
     shown = set()
     if role in DECIDER_ROLES:
@@ -137,7 +138,7 @@ def available_actions(batch: Batch, *, user) -> list[str]:
             shown.add("reject")
             if batch.submitted_by_id != user.pk:
                 shown.add("approve")
-    if role == Role.FINANCE and batch.state == State.APPROVED:
+    if role == Role.FINANCE and batch.state == State.APPROVED and has_bank_file:
         shown.add("send")
     return [name for name in ACTIONS if name in shown]
 
@@ -190,6 +191,7 @@ def batch_page(request, pk, *, failed=None, status=200, report=None):
     failed_name, failed_form = failed or (None, None)
     export_form = failed_form if failed_name == "export" else ActionForm(prefix="export")
     return_form = failed_form if failed_name == "return" else ReturnUploadForm(prefix="return")
+    bank_files = list(batch.bank_files.select_related("exported_by", "layout").order_by("-id"))
     return render(
         request,
         "payments/batch_detail.html",
@@ -197,13 +199,11 @@ def batch_page(request, pk, *, failed=None, status=200, report=None):
             "batch": batch,
             "totals": batch_totals(batch),
             "page": page,
-            "bank_files": list(
-                batch.bank_files.select_related("exported_by", "layout").order_by("-id")
-            ),
+            "bank_files": bank_files,
             "returns": list(batch.returns.select_related("imported_by").order_by("-id")),
             "action_forms": action_forms(
                 ACTIONS,
-                available_actions(batch, user=user),
+                available_actions(batch, user=user, has_bank_file=bool(bank_files)),
                 failed if failed_name in ACTIONS else None,
             ),
             "own_submission": (

@@ -25,14 +25,20 @@ from relief.views import error_summary
 
 from .. import runs, selectors, tasks
 from ..forms import RunStartForm
-from ..models import PaymentRun
+from ..models import PaymentRun, PaymentRunTown
 from .labels import PAGE_SIZE, run_service
 
 
-def percent(run: PaymentRun) -> int:
+def percent(run: PaymentRun, figures: runs.RunFigures) -> int:
     if run.state == PaymentRun.State.COMPLETE:
         return 100
-    return int(100 * run.towns_done / run.towns_total) if run.towns_total else 0
+    return int(100 * figures.towns_done / figures.towns_total) if figures.towns_total else 0
+
+
+def with_figures(run: PaymentRun) -> tuple[PaymentRun, int, runs.RunFigures]:
+    """The run, its progress in percent and the figures the reader may see of it."""
+    figures = runs.run_figures(run)
+    return run, percent(run, figures), figures
 
 
 def _start_form(user, data=None) -> RunStartForm | None:
@@ -85,7 +91,7 @@ def run_list(request):
         "payments/run_list.html",
         {
             "page": page,
-            "rows": [(run, percent(run)) for run in page.object_list],
+            "rows": [with_figures(run) for run in page.object_list],
             "form": form,
             "summary": error_summary(form) if form is not None else [],
         },
@@ -102,20 +108,39 @@ def run_batches(user, run: PaymentRun):
     return rows.select_related("town").order_by("town__code", "-id")
 
 
+def skipped_grants(user, run: PaymentRun) -> tuple[list[dict], int]:
+    """The grants the run skipped in the user's towns, each with its town and why (listed up to
+    runs.SKIPPED_LISTED per town), and how many it skipped there in all."""
+    reasons = dict(PaymentRunTown.Skip.choices)
+    listed, count = [], 0
+    for row in selectors.run_towns_in_scope(user, run).order_by("town__code"):
+        count += row.skipped_count
+        listed += [
+            {"grant": item["grant"], "town": row.town, "reason": reasons.get(item["reason"], "")}
+            for item in row.skipped
+        ]
+    return listed, count
+
+
 @require_GET
 @case_reader_required
 def run_detail(request, pk):
     run = case_selectors.get_in_scope(selectors.runs_listed(request.user), pk=pk)
     running = run.state == PaymentRun.State.RUNNING
+    _run, progress, figures = with_figures(run)
     # The result once the run is done; while it runs the page shows its progress only.
     batches = [] if running else list(run_batches(request.user, run))
+    skipped, skipped_count = ([], 0) if running else skipped_grants(request.user, run)
     return render(
         request,
         "payments/run_detail.html",
         {
             "run": run,
             "running": running,
-            "percent": percent(run),
+            "percent": progress,
+            "figures": figures,
+            "skipped": skipped,
+            "skipped_count": skipped_count,
             "batches": batches,
             "totals": {
                 "lines": sum(batch.line_count for batch in batches),
@@ -130,15 +155,16 @@ def run_detail(request, pk):
 def run_progress(request, pk):
     """The run's progress as JSON, for the run page's poll."""
     run = case_selectors.get_in_scope(selectors.runs_listed(request.user), pk=pk)
+    _run, progress, figures = with_figures(run)
     return JsonResponse(
         {
             "id": run.pk,
             "state": run.state,
             "state_display": run.get_state_display(),
             "finished": run.state != PaymentRun.State.RUNNING,
-            "towns_done": run.towns_done,
-            "towns_total": run.towns_total,
-            "percent": percent(run),
-            "new_lines": run.new_lines,
+            "towns_done": figures.towns_done,
+            "towns_total": figures.towns_total,
+            "percent": progress,
+            "new_lines": figures.new_lines,
         }
     )

@@ -1,8 +1,9 @@
 """A payment batch in a real browser: the city supervisor has
 submitted 茶山's monthly batch (so the city supervisor is its maker); the 茶山 town supervisor
-finds it under Payments, opens it and approves it; the finance officer then opens it and
-downloads its bank file, whose header row and totals line are checked. The pages are in
-Chinese (the browser asks for zh-CN), so the test finds things by data-testid."""
+finds it under Payments, opens it and approves it, ticking that it checked the totals; the
+finance officer then opens it, is not offered "sent" before the bank file exists, downloads the
+bank file, whose header row and totals line are checked, and then marks the batch sent. The
+pages are in Chinese (the browser asks for zh-CN), so the test finds things by data-testid."""
 
 import csv
 import datetime
@@ -67,6 +68,8 @@ def test_town_supervisor_approves_and_finance_downloads_the_bank_file(new_contex
     assert "status-batch-submitted" in page.get_by_test_id("batch-state").get_attribute("class")
     assert page.get_by_test_id("export-csv").count() == 0  # a supervisor exports nothing
     page.screenshot(path=tmp_path / "submitted.png", full_page=True)
+    page.get_by_test_id("action-approve").locator("summary").click()
+    page.check("#id_approve-checked")
     page.get_by_test_id("action-approve-submit").click()
     page.wait_for_load_state()
     assert "status-batch-approved" in page.get_by_test_id("batch-state").get_attribute("class")
@@ -83,6 +86,8 @@ def test_town_supervisor_approves_and_finance_downloads_the_bank_file(new_contex
     log_in(page, "finance")
     page.goto(f"/payments/batches/{batch.pk}/")
     assert page.get_by_test_id("action-approve").count() == 0  # finance never approves
+    assert page.get_by_test_id("action-send").count() == 0  # no bank file yet
+    assert page.get_by_test_id("export-first").is_visible()
     with page.expect_download() as download_info:
         page.get_by_test_id("export-csv").click()
     download = download_info.value
@@ -110,3 +115,12 @@ def test_town_supervisor_approves_and_finance_downloads_the_bank_file(new_contex
     page.reload()
     assert record.sha256 in page.get_by_test_id("bank-files").inner_text()
     page.screenshot(path=tmp_path / "exported.png", full_page=True)
+
+    # Now the batch can be marked sent, once finance ticks that it checked the totals.
+    page.get_by_test_id("action-send").locator("summary").click()
+    page.check("#id_send-checked")
+    page.get_by_test_id("action-send-submit").click()
+    page.wait_for_load_state()
+    assert "status-batch-sent" in page.get_by_test_id("batch-state").get_attribute("class")
+    batch.refresh_from_db()
+    assert (batch.state, batch.sent_by) == (Batch.State.SENT, finance)

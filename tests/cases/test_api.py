@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases import services
@@ -116,6 +117,62 @@ def test_registration_with_a_bad_check_character_is_nested_under_that_member(wor
 
 
 @pytest.mark.django_db
+def test_a_member_cannot_join_in_the_future_and_joins_today_when_no_date_is_given(
+    worker_chashan,
+):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    client = client_for(worker_chashan)
+    response = client.post(
+        "/api/v1/households/",
+        household_body(
+            member("李明", HEAD_ID), member("李红", CHILD_ID, "child", joined_on=str(tomorrow))
+        ),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["members"] == [{}, {"joined_on": ["The date cannot be in the future."]}]
+
+    head = member("李明", HEAD_ID)
+    del head["joined_on"]
+    response = client.post("/api/v1/households/", household_body(head), format="json")
+    assert response.status_code == 201
+    assert response.json()["members"][0]["joined_on"] == timezone.localdate().isoformat()
+
+
+@pytest.mark.django_db
+def test_registration_reports_the_bodys_and_the_registrys_problems_in_one_answer(
+    worker_chashan, dalang_household
+):
+    other = head_of(dalang_household)
+    body = household_body(
+        member("李明", HEAD_ID),
+        member("李红", BAD_CHECK_ID, "spouse"),
+        member("别的名字", other.id_number, "cousin"),
+    )
+    del body["address"]
+
+    response = client_for(worker_chashan).post("/api/v1/households/", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "address": ["This field is required."],
+        "members": [
+            {},
+            {"id_number": ["The check character of the ID number is wrong (GB 11643)."]},
+            {
+                "relation": ['"cousin" is not a valid choice.'],
+                "id_number": [
+                    "This ID number cannot be used here. Ask the city civil affairs bureau "
+                    "(市民政局)."
+                ],
+            },
+        ],
+    }
+    assert list(Household.objects.all()) == [dalang_household]
+    assert AuditEvent.objects.filter(action="foreign_id", object_id=str(other.pk)).exists()
+
+
+@pytest.mark.django_db
 def test_registration_with_two_heads_is_refused(worker_chashan):
     response = client_for(worker_chashan).post(
         "/api/v1/households/",
@@ -124,7 +181,8 @@ def test_registration_with_two_heads_is_refused(worker_chashan):
     )
 
     assert response.status_code == 400
-    assert "Exactly one member" in response.json()["members"][0]
+    one_head = ["Exactly one member must be the head of household (relation 'head')."]
+    assert response.json()["members"] == [{"relation": one_head}, {"relation": one_head}]
 
 
 @pytest.mark.django_db
@@ -827,6 +885,23 @@ def test_document_is_uploaded_and_downloaded(worker_chashan, chashan_household):
     assert download["Content-Type"] == "application/pdf"
     assert "attachment" in download["Content-Disposition"]
     assert b"".join(download.streaming_content) == PDF
+
+
+@pytest.mark.django_db
+def test_document_download_is_named_by_its_number_not_by_the_uploaders_file_name(
+    worker_chashan, chashan_household
+):
+    document = services.document_upload(
+        actor=worker_chashan,
+        household=chashan_household,
+        upload=SimpleUploadedFile("陈美玲-癌症诊断书.pdf", PDF),
+        title="诊断书",
+    )
+
+    response = client_for(worker_chashan).get(f"/api/v1/documents/{document.pk}/download/")
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (f'attachment; filename="document-{document.pk}.pdf"')
 
 
 @pytest.mark.django_db

@@ -379,6 +379,26 @@ def test_id_number_registered_under_another_name_is_refused(tmp_path, worker_cha
     }
 
 
+def test_another_towns_id_number_under_another_name_is_only_not_usable_and_audited(
+    tmp_path, worker_chashan, dalang_household
+):
+    other = dalang_household.memberships.get(relation="head").person
+    rows = [member(), member("H2", 2, name="别的名字", id_number=other.id_number)]
+    household_import = run_import(write(tmp_path, "f.csv", csv_bytes(rows)), actor=worker_chashan)
+    assert household_import.status == HouseholdImport.Status.REJECTED
+    assert errors_of(household_import) == {
+        (3, "id_number"): (
+            "This ID number cannot be used here. Ask the city civil affairs bureau (市民政局)."
+        )
+    }
+    event = AuditEvent.objects.get(action="foreign_id")
+    assert (event.actor, event.object_id, event.data) == (
+        worker_chashan,
+        str(other.pk),
+        {"where": "import"},
+    )
+
+
 def test_household_ref_already_imported_into_the_town_is_refused(tmp_path, worker_chashan):
     run_import(write(tmp_path, "first.csv", csv_bytes([member("H1", 1)])), worker_chashan)
 

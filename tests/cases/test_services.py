@@ -74,16 +74,28 @@ def test_city_supervisor_registers_in_any_town(city_supervisor):
     assert create(city_supervisor, slug="dalang").town.slug == "dalang"
 
 
-def test_household_needs_exactly_one_head(worker_chashan):
-    assert "members" in errors_of(lambda: create(worker_chashan, specs=(("张三", 1, "spouse"),)))
+ONE_HEAD = "Exactly one member must be the head of household (relation 'head')."
+
+
+def test_household_needs_exactly_one_head_said_on_the_rows_concerned(worker_chashan):
+    assert errors_of(lambda: create(worker_chashan, specs=(("张三", 1, "spouse"),))) == {
+        "members[1].relation": [ONE_HEAD]
+    }
     two_heads = (("张三", 1, "head"), ("李四", 2, "head"))
-    assert "members" in errors_of(lambda: create(worker_chashan, specs=two_heads))
-    assert "members" in errors_of(lambda: create(worker_chashan, specs=()))
+    assert errors_of(lambda: create(worker_chashan, specs=two_heads)) == {
+        "members[1].relation": [ONE_HEAD],
+        "members[2].relation": [ONE_HEAD],
+    }
+    assert errors_of(lambda: create(worker_chashan, specs=())) == {
+        "members": ["A household has at least one member."]
+    }
 
 
-def test_same_id_twice_in_one_household_is_refused(worker_chashan):
+def test_same_id_twice_in_one_household_is_refused_on_the_repeat(worker_chashan):
     specs = (("张三", 1, "head"), ("张三", 1, "spouse"))
-    assert "members" in errors_of(lambda: create(worker_chashan, specs=specs))
+    assert errors_of(lambda: create(worker_chashan, specs=specs)) == {
+        "members[2].id_number": ["The same ID number is already member 1 of this household."]
+    }
 
 
 def test_bad_member_id_is_reported_on_that_member(worker_chashan):
@@ -128,6 +140,115 @@ def test_existing_person_with_another_name_is_refused(worker_chashan, chashan_ho
         )
     )
     assert "members[1].name" in errors
+
+
+def test_every_problem_of_a_registration_is_refused_at_once(worker_chashan):
+    good = make_id_number(1)
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    errors = errors_of(
+        lambda: services.household_create(
+            actor=worker_chashan,
+            town=town("chashan"),
+            address=" ",
+            members=[
+                MemberInput("张三", good, "spouse"),
+                MemberInput("李四", bad, "child"),
+                MemberInput(" ", make_id_number(3), "child", joined_on=TODAY.replace(year=2027)),
+            ],
+            today=TODAY,
+        )
+    )
+    assert errors == {
+        "address": ["The address is required."],
+        "members[1].relation": [ONE_HEAD],
+        "members[2].id_number": ["The check character of the ID number is wrong (GB 11643)."],
+        "members[3].joined_on": ["The date cannot be in the future."],
+        "members[3].name": ["The name is required."],
+    }
+    assert not Household.objects.exists() and not Person.objects.exists()
+
+
+def test_every_problem_of_a_new_member_is_refused_at_once(worker_chashan):
+    household = create(worker_chashan)
+    errors = errors_of(
+        lambda: services.member_add(
+            actor=worker_chashan,
+            household=household,
+            member=MemberInput(
+                "", "130402198207290622", "head", joined_on=TODAY.replace(year=2027)
+            ),
+            reason=" ",
+            today=TODAY,
+        )
+    )
+    assert errors == {
+        "joined_on": ["The date cannot be in the future."],
+        "id_number": ["The check character of the ID number is wrong (GB 11643)."],
+        "name": ["The name is required."],
+        "relation": ["The household already has a head."],
+        "reason": ["Say why you make this change."],
+    }
+
+
+# Another town's ID number under another name
+
+NOT_USABLE = "This ID number cannot be used here. Ask the city civil affairs bureau (市民政局)."
+
+
+def test_another_towns_id_number_under_another_name_only_cannot_be_used_and_is_audited(
+    worker_chashan, dalang_household
+):
+    other = dalang_household.memberships.get(relation="head").person
+    errors = errors_of(
+        lambda: services.household_create(
+            actor=worker_chashan,
+            town=town("chashan"),
+            address="x",
+            members=[MemberInput("别的名字", other.id_number, "head")],
+        )
+    )
+    # Not "registered under another name", not "already a member of another household".
+    assert errors == {"members[1].id_number": [NOT_USABLE]}
+    event = AuditEvent.objects.get(action="foreign_id")  # kept though the refusal rolled back
+    assert (event.actor, event.object_id, event.town_code, event.data) == (
+        worker_chashan,
+        str(other.pk),
+        "441900103",
+        {"where": "household"},
+    )
+
+    household = create(worker_chashan)
+    errors = errors_of(
+        lambda: services.member_add(
+            actor=worker_chashan,
+            household=household,
+            member=MemberInput("别的名字", other.id_number, "child"),
+            reason="Born",
+            today=TODAY,
+        )
+    )
+    assert errors == {"id_number": [NOT_USABLE]}
+    assert AuditEvent.objects.filter(action="foreign_id", data={"where": "member"}).count() == 1
+
+
+def test_a_person_the_user_may_see_gets_the_helpful_message_and_no_audit_event(
+    worker_chashan, city_supervisor, chashan_household, dalang_household
+):
+    own = chashan_household.memberships.first().person
+    other = dalang_household.memberships.first().person
+    for actor, person in ((worker_chashan, own), (city_supervisor, other)):
+        errors = errors_of(
+            lambda actor=actor, person=person: services.household_create(
+                actor=actor,
+                town=town("chashan"),
+                address="x",
+                members=[MemberInput("别的名字", person.id_number, "head")],
+            )
+        )
+        assert errors["members[1].name"] == [
+            "This ID number is registered under another name; check both."
+        ]
+    assert not AuditEvent.objects.filter(action="foreign_id").exists()
 
 
 # One household at a time

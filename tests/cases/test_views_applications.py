@@ -25,6 +25,7 @@ from cases.models import (
 )
 from cases.workflow import decisions, services, steps
 from cases.workflow.sweep import clocks_sweep
+from relief.dates import add_months, first_of_month
 from relief.workdays import add_working_days, first_working_day_on_or_after
 from tests.factories import (
     DIBAO_DAYS,
@@ -145,6 +146,26 @@ def test_household_page_links_to_a_new_application(client, worker_chashan, audit
     client.force_login(auditor)
     content = client.get(reverse("cases:household-detail", args=[household.pk])).content.decode()
     assert reverse("cases:application-create", args=[household.pk]) not in content
+
+
+def test_an_amount_outside_the_band_is_refused_on_the_new_draft_form(client, worker_chashan):
+    household = complete_household(income=None)
+    client.force_login(worker_chashan)
+    response = client.post(
+        reverse("cases:application-create", args=[household.pk]),
+        {
+            "scheme": scheme("temp_expenditure").pk,
+            "procedure": "general",
+            "proposed_amount": "99999.00",
+            "amount_basis": "Hospital bill",
+            "instalments": "1",
+            "note": "",
+        },
+    )
+    assert response.status_code == 400
+    (message,) = response.context["form"].errors["proposed_amount"]
+    assert message.startswith("The proposed amount must be between 100.00 and ")
+    assert not Application.objects.exists()
 
 
 def test_worker_creates_a_temporary_application_as_a_draft(client, worker_chashan):
@@ -393,6 +414,54 @@ def test_an_incomplete_file_lists_every_missing_item_on_the_page(client, worker_
     application.refresh_from_db()
     assert application.state == State.DRAFT
     assert 'data-testid="event-completeness_notice"' in response.content.decode()
+
+
+def test_a_missing_authorisation_links_to_the_form_that_records_one(client, worker_chashan):
+    household = complete_household()
+    household.authorisations.all().delete()
+    application = services.application_create(
+        actor=worker_chashan, household=household, scheme=scheme("dibao")
+    )
+    client.force_login(worker_chashan)
+    link = reverse("cases:authorisation-add", args=[household.pk])
+    assert (
+        'data-testid="record-authorisation"' not in client.get(detail(application)).content.decode()
+    )
+
+    refused = post_step(client, application, "submit")
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert 'data-testid="record-authorisation"' in html
+    assert f'href="{link}"' in html
+    assert client.get(link).status_code == 200  # the form it leads to
+    # Still there when the page is opened again, until the next step.
+    assert 'data-testid="record-authorisation"' in client.get(detail(application)).content.decode()
+
+
+def test_the_application_page_previews_the_calculation_while_it_is_prepared(
+    client, worker_chashan, supervisor_chashan
+):
+    application = dibao_application(worker=worker_chashan, until="draft")
+    client.force_login(worker_chashan)
+    page = client.get(detail(application))
+    preview = page.context["preview"]
+    # Dibao: the first month it would pay (next month), by that month's rule.
+    next_month = add_months(first_of_month(timezone.localdate()), 1)
+    assert (preview["month"], preview["as_of"]) == (next_month.isoformat(),) * 2
+    assert preview["eligible"] is True
+    html = page.content.decode()
+    assert 'data-testid="calculation-preview"' in html
+    assert f'data-testid="calculation-total"><strong>{preview["total"]}</strong>' in html
+    application.refresh_from_db()
+    assert not application.calculation  # nothing stored
+
+    # Once a step stores the calculation, the page shows that one and no preview.
+    decided = dibao_application(
+        worker=worker_chashan, supervisor=supervisor_chashan, until="approved"
+    )
+    page = client.get(detail(decided))
+    assert page.context["preview"] is None
+    assert 'data-testid="calculation-preview"' not in page.content.decode()
 
 
 def test_submit_and_accept_start_the_clock(client, worker_chashan):

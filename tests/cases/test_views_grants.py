@@ -241,6 +241,29 @@ def test_proposal_through_the_page_is_shown_as_not_paying(client, worker_chashan
     assert page.context["amount_now"] == Decimal("1600.00")
 
 
+def test_a_proposal_that_falls_to_zero_says_which_check_failed_and_as_of_when(
+    client, worker_chashan, grant
+):
+    IncomeLine.objects.create(
+        household=grant.household,
+        income_type=IncomeType.objects.get(code="wage"),
+        monthly_amount=Decimal("5000.00"),
+        valid_from=M(2024, 6, 1),
+    )
+    client.force_login(worker_chashan)
+
+    response = post_action(client, grant, "propose", from_month="2024-06", reason="New job.")
+
+    assert response.status_code == 302
+    assert grant.schedule.get(state=State.PROPOSED).amount == Decimal("0.00")
+    assert (
+        "Proposed 0.00 yuan a month from 2024-06: it pays nothing until a second person confirms "
+        "it. The calculation for 2024-06, with the household, evidence and rules as of "
+        "2024-06-01, finds the household not eligible. Failed: Income per person below the "
+        "standard (income per person 3000.0000, standard 1300.00)."
+    ) in client.get(detail(grant)).content.decode()
+
+
 def test_proposal_equal_to_the_amount_in_force_records_nothing(client, worker_chashan, grant):
     client.force_login(worker_chashan)
 
@@ -635,3 +658,36 @@ def test_standard_change_page_runs_a_fixed_number_of_queries(
     large = change(8, M(2024, 8, 1))
     with django_assert_max_num_queries(len(queries)):
         assert len(client.get(large).context["rows"]) == 10
+
+
+def test_a_town_role_sees_only_its_own_towns_counts_of_a_city_wide_standard_change(
+    client, city_supervisor, worker_chashan, worker_dalang
+):
+    from rest_framework.test import APIClient
+
+    from tests.cases.test_schedules import change_standard, chashan_standard
+
+    approved_grant(), approved_grant()
+    approved_grant(town_slug="dalang")
+    chashan_standard()
+    confirmation = change_standard(city_supervisor)
+    assert confirmation.town is None
+
+    expected = {
+        worker_chashan: (2, 2, 0, 0),
+        worker_dalang: (1, 0, 1, 0),
+        city_supervisor: (3, 2, 1, 0),
+    }
+    fields = ("grants_considered", "proposed_count", "unchanged_count", "skipped_count")
+    for user, counts in expected.items():
+        client.force_login(user)
+        page = client.get(reverse("cases:standard-change-detail", args=[confirmation.pk]))
+        figures = page.context["figures"]
+        assert tuple(getattr(figures, name) for name in fields) == counts, user
+        listed = client.get(reverse("cases:standard-change-list")).context["rows"]
+        assert [tuple(getattr(f, name) for name in fields) for _c, f in listed] == [counts]
+        api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+        api.force_authenticate(user)
+        body = api.get(f"/api/v1/schedule-confirmations/{confirmation.pk}/").json()
+        assert tuple(body[name] for name in fields) == counts, user
+        assert api.get("/api/v1/schedule-confirmations/").json()["results"] == [body]

@@ -7,8 +7,18 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
-from cases.models import Asset, Authorisation, Document, Household, IncomeLine, Membership, Person
+from cases.models import (
+    Asset,
+    Authorisation,
+    Document,
+    Household,
+    IncomeLine,
+    IncomeType,
+    Membership,
+    Person,
+)
 from tests.cases.test_views import PDF, build_registry, detail_url
 from tests.factories import make_id_number, town
 
@@ -102,6 +112,35 @@ def test_registering_a_household_creates_members_and_redirects(client, worker_ch
     assert head.masked_id in page and head.id_number not in page
 
 
+def test_each_member_joins_on_the_day_given_or_today_and_never_in_the_future(
+    client, worker_chashan
+):
+    client.force_login(worker_chashan)
+    today = timezone.localdate()
+    page = client.get(CREATE).content.decode()
+    assert f'name="members-0-joined_on" value="{today.isoformat()}"' in page
+
+    tomorrow = today + datetime.timedelta(days=1)
+    data = create_data(
+        [
+            member("陈大文", 11, "head", joined_on="2019-05-01"),
+            member("林小红", 12, "spouse", joined_on=tomorrow.isoformat()),
+        ],
+        town_pk=town("chashan").pk,
+    )
+    refused = client.post(CREATE, data)
+    assert refused.status_code == 400
+    assert refused.context["formset"].forms[1].errors["joined_on"] == [
+        "The date cannot be in the future."
+    ]
+    assert not Household.objects.exists()
+
+    data["members-1-joined_on"] = ""
+    assert client.post(CREATE, data).status_code == 302
+    joined = dict(Membership.objects.values_list("person__name", "joined_on"))
+    assert joined == {"陈大文": datetime.date(2019, 5, 1), "林小红": today}
+
+
 def test_a_wrong_check_character_is_reported_on_that_members_id_number(client, worker_chashan):
     client.force_login(worker_chashan)
     good = make_id_number(22)
@@ -123,6 +162,28 @@ def test_a_wrong_check_character_is_reported_on_that_members_id_number(client, w
     assert bad in response.content.decode()
 
 
+def test_the_address_and_a_members_id_number_are_reported_in_one_pass(client, worker_chashan):
+    client.force_login(worker_chashan)
+    good = make_id_number(22)
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
+    data = create_data(
+        [member("陈大文", 21, "head"), {"name": "林小红", "id_number": bad, "relation": "spouse"}],
+        town_pk=town("chashan").pk,
+        address="",
+    )
+    response = client.post(CREATE, data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["address"] == ["This field is required."]
+    second = response.context["formset"].forms[1]
+    assert second.errors["id_number"] == [
+        "The check character of the ID number is wrong (GB 11643)."
+    ]
+    summary = errors_of(response)
+    assert any(line.startswith("Address:") for line in summary)
+    assert any(line.startswith("Member 2") and "check character" in line for line in summary)
+    assert not Household.objects.exists()
+
+
 def test_a_row_with_a_name_but_no_id_number_is_refused(client, worker_chashan):
     client.force_login(worker_chashan)
     data = create_data(
@@ -134,7 +195,9 @@ def test_a_row_with_a_name_but_no_id_number_is_refused(client, worker_chashan):
     assert response.context["formset"].forms[1].errors["id_number"]
 
 
-def test_exactly_one_head_is_required_and_said_above_the_members(client, worker_chashan):
+def test_exactly_one_head_is_required_and_said_on_the_first_members_relation(
+    client, worker_chashan
+):
     client.force_login(worker_chashan)
     data = create_data(
         [member("陈大文", 21, "spouse"), member("林小红", 22, "child")],
@@ -142,8 +205,14 @@ def test_exactly_one_head_is_required_and_said_above_the_members(client, worker_
     )
     response = client.post(CREATE, data)
     assert response.status_code == 400
-    assert any("head of household" in e for e in response.context["members_errors"])
-    assert 'data-testid="members-errors"' in response.content.decode()
+    first, second = response.context["formset"].forms
+    assert first.errors["relation"] == [
+        "Exactly one member must be the head of household (relation 'head')."
+    ]
+    assert not second.errors
+    assert any(
+        line.startswith("Member 1") and "head of household" in line for line in errors_of(response)
+    )
 
 
 def test_missing_address_is_reported_on_the_address_field(client, worker_chashan):
@@ -592,3 +661,103 @@ def test_write_pages_of_another_towns_household_are_404(client, worker_chashan, 
     url = reverse(name, args=[registry.dalang.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {}).status_code == 404
+
+
+# --- Every problem of a registry form in one pass ------------------------------------------
+
+
+def test_adding_a_member_reports_every_problem_at_once(client, worker_chashan, registry):
+    client.force_login(worker_chashan)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.post(
+        reverse("cases:member-add", args=[registry.chashan.pk]),
+        {
+            "id_number": "130402198207290622",
+            "name": "",
+            "relation": "head",
+            "joined_on": tomorrow.isoformat(),
+            "disability_grade": "0",
+            "employment_status": "child",
+            "reason": "",
+        },
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "id_number": ["The check character of the ID number is wrong (GB 11643)."],
+        "name": ["The name is required."],
+        "relation": ["The household already has a head."],
+        "joined_on": ["The date cannot be in the future."],
+        "reason": ["Say why you make this change."],
+    }
+
+
+def test_an_authorisation_reports_every_problem_at_once(client, worker_chashan, registry):
+    client.force_login(worker_chashan)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.post(
+        reverse("cases:authorisation-add", args=[registry.chashan.pk]),
+        {"person": "", "signer_name": "", "signed_on": tomorrow.isoformat(), "scope": "all"},
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) == {"person", "signer_name", "signed_on"}
+    assert errors["signed_on"] == ["The date cannot be in the future."]
+
+
+def test_evidence_and_its_end_report_every_problem_at_once(client, worker_chashan, registry):
+    client.force_login(worker_chashan)
+    response = client.post(
+        reverse("cases:income-add", args=[registry.chashan.pk]),
+        {
+            "income_type": "",
+            "person": "",
+            "monthly_amount": "-1",
+            "valid_from": "2024-05-01",
+            "valid_to": "2024-04-30",
+            "source": "declared",
+        },
+    )
+    assert response.status_code == 400
+    assert {"income_type", "monthly_amount", "valid_to"} <= set(response.context["form"].errors)
+
+    income = IncomeLine.objects.create(
+        household=registry.chashan,
+        income_type=IncomeType.objects.get(code="wage"),
+        monthly_amount=Decimal("900.00"),
+        valid_from=datetime.date(2024, 5, 1),
+    )
+    end = reverse("cases:income-end", args=[registry.chashan.pk, income.pk])
+    response = client.post(end, {"valid_to": "2024-04-30", "reason": ""})
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "valid_to": ["The end date is before the start date."],
+        "reason": ["Say why you make this change."],
+    }
+
+
+def test_editing_a_household_or_a_person_reports_every_problem_at_once(
+    client, worker_chashan, registry
+):
+    client.force_login(worker_chashan)
+    response = client.post(
+        reverse("cases:household-edit", args=[registry.chashan.pk]),
+        {"address": "", "status": "active", "reason": ""},
+    )
+    assert response.status_code == 400
+    assert set(response.context["form"].errors) == {"address", "reason"}
+
+    response = client.post(
+        reverse("cases:person-edit", args=[registry.chashan.pk, registry.chashan_head.pk]),
+        {
+            "name": "",
+            "disability_grade": "0",
+            "employment_status": "unemployed",
+            "serious_illness": "on",
+            "reason": "",
+        },
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors == {
+        "name": ["This field cannot be blank."],
+        "reason": ["Say why you make this change."],
+    }

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from cases import services as registry
 from cases.models import (
     Application,
     ApplicationEvent,
@@ -33,7 +34,9 @@ from tests.factories import (
     complete_household,
     dibao_application,
     household_with_members,
+    make_id_number,
     scheme,
+    town,
 )
 
 pytestmark = pytest.mark.django_db
@@ -226,7 +229,9 @@ def test_temporary_submission_needs_an_amount_within_the_band_and_its_basis(work
         actor=worker_chashan,
         household=complete_household(income=None),
         scheme=scheme("temp_expenditure"),
-        proposed_amount=Decimal("9999.00"),  # band: 100.00 to 6 × 1300.00 = 7800.00
+        # Within today's band when the draft is saved; above the band of the submission day
+        # (100.00 to 6 × 1300.00 = 7800.00): submission checks the band again on its own day.
+        proposed_amount=Decimal("8000.00"),
         instalments=7,
     )
     errors = errors_of(
@@ -236,6 +241,46 @@ def test_temporary_submission_needs_an_amount_within_the_band_and_its_basis(work
     )
     assert set(errors) == {"proposed_amount", "amount_basis", "instalments"}
     assert "7800.00" in errors["proposed_amount"][0]
+
+
+def test_a_proposed_amount_outside_the_band_is_refused_when_the_draft_is_saved(worker_chashan):
+    now = datetime.datetime(2024, 2, 5, 2, 0, tzinfo=datetime.UTC)  # 10:00 on 2024-02-05
+    band = (
+        "The proposed amount must be between 100.00 and 7800.00 yuan (band of Temporary "
+        "assistance: essential expenditure on 2024-02-05)."
+    )
+    errors = errors_of(
+        lambda: services.application_create(
+            actor=worker_chashan,
+            household=complete_household(income=None),
+            scheme=scheme("temp_expenditure"),
+            proposed_amount=Decimal("9999.00"),
+            amount_basis="Hospital bill",
+            now=now,
+        )
+    )
+    assert errors == {"proposed_amount": [band]}
+    assert not Application.objects.exists()
+
+    application = services.application_create(
+        actor=worker_chashan,
+        household=complete_household(income=None),
+        scheme=scheme("temp_expenditure"),
+        proposed_amount=Decimal("3000.00"),
+        amount_basis="Hospital bill",
+        now=now,
+    )
+    errors = errors_of(
+        lambda: services.application_update(
+            actor=worker_chashan,
+            application=application,
+            proposed_amount=Decimal("50.00"),
+            now=now,
+        )
+    )
+    assert errors == {"proposed_amount": [band]}
+    application.refresh_from_db()
+    assert application.proposed_amount == Decimal("3000.00")
 
 
 def test_submission_no_clock_and_city_flag_above_threshold(worker_chashan):
@@ -334,7 +379,11 @@ def test_an_ineligible_household_cannot_be_recommended(worker_chashan):
             actor=worker_chashan, application=application, recommend=True, today=D["opinion"]
         )
     )
-    assert "below the standard" in errors["recommend"][0]
+    assert errors["recommend"] == [
+        "The calculation for 2024-03, with the household, evidence and rules as of 2024-03-01, "
+        "finds the household not eligible. Failed: Income per person below the standard "
+        "(income per person 2500.0000, standard 1300.00). It cannot be recommended."
+    ]
 
 
 def test_not_recommended_application_gets_no_notice_but_a_rejection(
@@ -586,6 +635,104 @@ def test_approval_refused_when_the_household_became_ineligible(worker_chashan, s
     )
     assert "2024-03" in errors["calculation"][0]
     assert not Grant.objects.exists()
+
+
+def test_a_refused_approval_names_the_failed_check_its_figures_and_the_date(
+    worker_chashan, supervisor_chashan
+):
+    application = dibao_application(worker=worker_chashan, until="notice_ended")
+    IncomeLine.objects.filter(household=application.household).update(
+        monthly_amount=Decimal("9000.00")
+    )
+    errors = errors_of(
+        lambda: decisions.application_decide(
+            actor=supervisor_chashan, application=application, approve=True, today=D["approved"]
+        )
+    )
+    # Dibao is paid from the month after approval, calculated by that month's rule.
+    assert errors["calculation"] == [
+        "The calculation for 2024-03, with the household, evidence and rules as of 2024-03-01, "
+        "finds the household not eligible. Failed: Income per person below the standard "
+        "(income per person 4500.0000, standard 1300.00). It cannot be approved."
+    ]
+
+
+TODAY = datetime.date(2024, 3, 13)  # a Wednesday in the middle of the month
+
+
+def registered_today(worker, size=2):
+    """A household registered through the registry service on TODAY: its members joined
+    today (the default), each with an authorisation signed today."""
+    household = registry.household_create(
+        actor=worker,
+        town=town("chashan"),
+        address="茶山镇南社村十二巷8号",
+        members=[
+            registry.MemberInput(
+                name=f"新登记{i}",
+                id_number=make_id_number(700 + i, datetime.date(1980, 5, 1 + i)),
+                relation="head" if i == 0 else "child",
+            )
+            for i in range(size)
+        ],
+        today=TODAY,
+    )
+    for membership in household.memberships.select_related("person"):
+        assert membership.joined_on == TODAY
+        AuthorisationFactory(household=household, person=membership.person, signed_on=TODAY)
+    return household
+
+
+def temporary_on(worker, household, day=TODAY) -> Application:
+    application = services.application_create(
+        actor=worker,
+        household=household,
+        scheme=scheme("temp_emergency"),
+        proposed_amount=Decimal("2000.00"),
+        amount_basis="House fire on 2024-03-12",
+    )
+    services.application_submit(actor=worker, application=application, today=day)
+    services.application_accept(actor=worker, application=application, received_on=day, today=day)
+    return application
+
+
+def test_temporary_assistance_for_a_household_registered_today_is_approved_today(
+    worker_chashan, supervisor_chashan
+):
+    application = temporary_on(worker_chashan, registered_today(worker_chashan))
+
+    decisions.application_decide(
+        actor=supervisor_chashan, application=application, approve=True, today=TODAY
+    )
+
+    application.refresh_from_db()
+    assert application.state == State.APPROVED
+    # The household as it is on the day of the decision, not on the first of the month.
+    assert (application.calculation["month"], application.calculation["as_of"]) == (
+        "2024-03-01",
+        "2024-03-13",
+    )
+    assert application.calculation["members"] == 2
+
+
+def test_a_refused_temporary_approval_names_the_check_and_the_day_of_the_decision(
+    worker_chashan, supervisor_chashan
+):
+    household = registered_today(worker_chashan)
+    application = temporary_on(worker_chashan, household)
+    household.memberships.update(left_on=TODAY, leave_reason="moved_out")
+
+    errors = errors_of(
+        lambda: decisions.application_decide(
+            actor=supervisor_chashan, application=application, approve=True, today=TODAY
+        )
+    )
+
+    assert errors["calculation"] == [
+        "The calculation for 2024-03, with the household, evidence and rules as of 2024-03-13, "
+        "finds the household not eligible. Failed: The household has co-resident members "
+        "(co-resident members 0). It cannot be approved."
+    ]
 
 
 def test_dibao_is_approved_only_after_the_notice(worker_chashan, supervisor_chashan):

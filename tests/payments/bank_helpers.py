@@ -124,3 +124,12 @@ def answered(export_rows: list[list[str]], statuses: dict[int, tuple[str, str]] 
         status, reason = statuses.get(int(row[0]), ("成功", ""))
         rows.append([*row, status, reason])
     return rows
+
+
+def exported(batch, finance, fmt="csv") -> bytes:
+    """Export the batch's bank file as finance (what must happen before it is marked sent);
+    returns the file's content."""
+    from payments.bankfiles import bank_file_export
+
+    _name, chunks, _file = bank_file_export(actor=finance, batch=batch, fmt=fmt)
+    return b"".join(chunks)

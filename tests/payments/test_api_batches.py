@@ -20,6 +20,7 @@ from tests.factories import (
     staff_user,
     town,
 )
+from tests.payments.bank_helpers import exported
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +168,10 @@ def test_submit_approve_and_send_through_the_api(supervisor_chashan, second_supe
     )
     response = post(second_supervisor, url(batch, "approve"))
     assert (response.status_code, response.json()["state"]) == (200, "approved")
+    response = post(finance, url(batch, "send"))
+    assert response.status_code == 400  # no bank file yet
+    assert "no bank file" in response.json()["state"][0]
+    exported(batch, finance)
     response = post(finance, url(batch, "send"))
     assert (response.status_code, response.json()["state"]) == (200, "sent")
     assert response.json()["sent_by"] == "finance"

@@ -14,6 +14,7 @@ from payments import batches, runs, selectors
 from payments.models import Batch, PaymentLine, PaymentRun
 from relief.models import AuditEvent
 from tests.factories import paying_grant, paying_temporary_grant, staff_user, town
+from tests.payments.bank_helpers import exported
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +181,7 @@ def test_only_a_submitted_batch_is_rejected(approved, second_supervisor):
 
 
 def test_finance_marks_an_approved_batch_sent(approved, finance):
+    exported(approved, finance)
     batches.batch_send(actor=finance, batch=approved)
     approved.refresh_from_db()
     assert (approved.state, approved.sent_by) == ("sent", finance)
@@ -198,6 +200,26 @@ def test_only_finance_sends_and_only_an_approved_batch(
         batches.batch_send(actor=finance, batch=draft)
 
 
+def test_a_batch_whose_bank_file_was_never_exported_is_not_marked_sent(approved, finance):
+    with pytest.raises(ValidationError) as refused:
+        batches.batch_send(actor=finance, batch=approved)
+    assert refused.value.message_dict == {
+        "state": [
+            f"Cannot mark sent: no bank file of batch #{approved.pk} has been exported. A batch "
+            "goes to the bank only as its exported bank file: export it first, then mark the "
+            "batch sent."
+        ]
+    }
+    approved.refresh_from_db()
+    assert (approved.state, approved.sent_by) == ("approved", None)
+    assert not AuditEvent.objects.filter(action="send").exists()
+
+    exported(approved, finance)
+    batches.batch_send(actor=finance, batch=approved)
+    approved.refresh_from_db()
+    assert approved.state == "sent"
+
+
 # Temporary assistance: the disbursement clock
 
 
@@ -207,6 +229,7 @@ def disbursement_batch(worker, supervisor, second, day=datetime.date(2024, 2, 7)
     batch = Batch.objects.get(kind="disbursement")
     batches.batch_submit(actor=supervisor, batch=batch)
     batches.batch_approve(actor=second, batch=batch)
+    exported(batch, staff_user("finance-export", Role.FINANCE))
     return grant, batch
 
 
@@ -252,6 +275,7 @@ def test_sending_a_monthly_batch_touches_no_clock(
     approved, finance, worker_chashan, supervisor_chashan
 ):
     grant = paying_temporary_grant(worker=worker_chashan, supervisor=supervisor_chashan)
+    exported(approved, finance)
     batches.batch_send(actor=finance, batch=approved)
     assert disbursement_clock(grant).stopped_on is None
 

@@ -82,7 +82,7 @@ def sent_with_rows(client, finance, amounts=("1600.00", "1450.00", "980.50")):
     client.force_login(finance)
     response, content = download(client, batch)
     assert response.status_code == 200
-    assert act(client, batch, "send").status_code == 302
+    assert act(client, batch, "send", checked="on").status_code == 302
     batch.refresh_from_db()
     assert batch.state == Batch.State.SENT
     return batch, grants, read_csv(content)
@@ -293,7 +293,12 @@ def test_a_supervisor_submits_and_another_supervisor_approves(
         "approve",
         "reject",
     ]
-    assert act(client, batch, "approve").status_code == 302
+    unchecked = act(client, batch, "approve")
+    assert unchecked.status_code == 400
+    assert "Tick the box to confirm that you checked the lines and totals." in summary(unchecked)
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.SUBMITTED
+    assert act(client, batch, "approve", checked="on").status_code == 302
     batch.refresh_from_db()
     assert (batch.state, batch.approved_by) == (Batch.State.APPROVED, second_supervisor)
     trail = client.get(detail(batch)).content.decode()
@@ -305,7 +310,7 @@ def test_approving_ones_own_submission_shows_the_services_refusal(client, superv
     client.force_login(supervisor_chashan)
     act(client, batch, "submit")
 
-    response = act(client, batch, "approve")
+    response = act(client, batch, "approve", checked="on")
 
     assert response.status_code == 403
     assert "You submitted this batch, so another supervisor must approve it." in summary(response)
@@ -331,12 +336,12 @@ def test_an_action_in_the_wrong_state_shows_the_state(client, supervisor_chashan
     batch = draft_batch()
     client.force_login(supervisor_chashan)
 
-    response = act(client, batch, "approve")
+    response = act(client, batch, "approve", checked="on")
 
     assert response.status_code == 400
     assert "Cannot approve: the batch is draft (draft)." in summary(response)
     client.force_login(finance)
-    assert act(client, batch, "send").status_code == 400
+    assert act(client, batch, "send", checked="on").status_code == 400
 
 
 def test_a_rejection_needs_reasons_and_goes_back_to_draft(
@@ -369,15 +374,44 @@ def test_finance_marks_an_approved_batch_sent_and_a_supervisor_may_not(
 ):
     batch, _grants = batch_with_rows()
     client.force_login(supervisor_chashan)
-    refused = act(client, batch, "send")
+    refused = act(client, batch, "send", checked="on")
     assert refused.status_code == 403
     assert "Only a finance officer marks a batch sent to the bank." in summary(refused)
 
     client.force_login(finance)
+    download(client, batch)
     assert [item["name"] for item in client.get(detail(batch)).context["action_forms"]] == ["send"]
-    assert act(client, batch, "send").status_code == 302
+    assert act(client, batch, "send", checked="on").status_code == 302
     batch.refresh_from_db()
     assert (batch.state, batch.sent_by) == (Batch.State.SENT, finance)
+
+
+def test_sent_is_offered_only_once_the_bank_file_is_exported_and_needs_the_check_box(
+    client, finance
+):
+    batch, _grants = batch_with_rows()
+    client.force_login(finance)
+    page = client.get(detail(batch))
+    assert page.context["action_forms"] == []
+    assert 'data-testid="export-first"' in page.content.decode()
+
+    refused = act(client, batch, "send", checked="on")
+    assert refused.status_code == 400
+    assert f"no bank file of batch #{batch.pk} has been exported" in summary(refused)
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.APPROVED
+
+    download(client, batch)
+    page = client.get(detail(batch))
+    assert [item["name"] for item in page.context["action_forms"]] == ["send"]
+    assert 'data-testid="export-first"' not in page.content.decode()
+    assert 'name="send-checked"' in page.content.decode()
+    unchecked = act(client, batch, "send")
+    assert unchecked.status_code == 400
+    assert "Tick the box to confirm that you checked the lines and totals." in summary(unchecked)
+    assert act(client, batch, "send", checked="on").status_code == 302
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.SENT
 
 
 # --- bank files -----------------------------------------------------------------------------
@@ -640,7 +674,7 @@ def test_a_running_run_polls_its_progress(client, city_supervisor):
     assert (body["state"], body["finished"], body["towns_done"]) == ("running", False, 3)
     assert body["towns_total"] == run.towns_total > 3
     listed = client.get(reverse("payments:batch-list"))
-    assert listed.context["running"] == [run]
+    assert [row[0] for row in listed.context["running"]] == [run]
 
 
 def test_another_towns_run_is_404(client, supervisor_chashan):
@@ -648,3 +682,83 @@ def test_another_towns_run_is_404(client, supervisor_chashan):
     client.force_login(supervisor_chashan)
     assert client.get(reverse("payments:run-detail", args=[run.pk])).status_code == 404
     assert client.get(reverse("payments:run-progress", args=[run.pk])).status_code == 404
+
+
+def city_wide_run_in_two_towns():
+    """A city-wide March run: 茶山 one paying grant (1,600.00) and one without an account;
+    大朗 two paying grants (1,600.00 and 1,450.00) and one whose account waits for confirmation."""
+    paying = approved_grant()
+    payee_account(paying, account_number="6222000011110001")
+    skipped_chashan = approved_grant()
+    for number, amount in (("6222000011110002", "1600.00"), ("6222000011110003", "1450.00")):
+        grant = approved_grant(town_slug="dalang", amount=Decimal(amount))
+        payee_account(grant, account_number=number)
+    skipped_dalang = approved_grant(town_slug="dalang")
+    payee_account(skipped_dalang, account_number="6222000011110004", state="proposed")
+    run = runs.payment_run(period=MARCH).run
+    return run, skipped_chashan, skipped_dalang
+
+
+@pytest.mark.parametrize("persona", ["worker_chashan", "supervisor_chashan"])
+def test_a_town_role_sees_only_its_own_towns_figures_of_a_city_wide_run(
+    client, request, persona, city_supervisor
+):
+    run, _chashan, _dalang = city_wide_run_in_two_towns()
+    user = request.getfixturevalue(persona)
+    client.force_login(user)
+
+    page = client.get(reverse("payments:run-detail", args=[run.pk]))
+    figures = page.context["figures"]
+    assert (figures.towns_done, figures.towns_total, figures.new_lines, figures.no_account) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    html = page.content.decode()
+    assert (
+        "2024-03: 1 new lines written; the period now holds 1 live lines in 1 batches, "
+        "1600.00 yuan in all. 1 grants due a payment have no confirmed payee account"
+    ) in html
+    assert "4650.00" not in html and "3 new lines" not in html
+    listed = client.get(reverse("payments:run-list")).context["rows"]
+    assert [(row[0], row[2].new_lines, row[2].towns_total) for row in listed] == [(run, 1, 1)]
+    progress = client.get(reverse("payments:run-progress", args=[run.pk])).json()
+    assert (progress["towns_done"], progress["towns_total"], progress["new_lines"]) == (1, 1, 1)
+
+    from rest_framework.test import APIClient
+
+    api = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    api.force_authenticate(user)
+    body = api.get("/api/v1/payment-runs/").json()["results"][0]
+    assert (body["new_lines"], body["towns_total"], body["towns_done"]) == (1, 1, 1)
+    assert "1600.00 yuan in all" in body["message"]
+    assert api.get(f"/api/v1/payment-runs/{run.pk}/").json() == body
+
+    # City roles see the whole city.
+    api.force_authenticate(city_supervisor)
+    whole = api.get(f"/api/v1/payment-runs/{run.pk}/").json()
+    assert (whole["new_lines"], whole["towns_total"]) == (3, run.towns_total)
+    assert "4650.00 yuan in all" in whole["message"]
+
+
+def test_the_run_page_lists_the_skipped_grants_of_the_readers_towns_with_links(
+    client, supervisor_chashan, city_supervisor
+):
+    run, skipped_chashan, skipped_dalang = city_wide_run_in_two_towns()
+    client.force_login(supervisor_chashan)
+    page = client.get(reverse("payments:run-detail", args=[run.pk]))
+    html = page.content.decode()
+    assert page.context["skipped_count"] == 1
+    assert f'data-testid="run-skipped-{skipped_chashan.pk}"' in html
+    grant_link = reverse("cases:grant-detail", args=[skipped_chashan.pk])
+    assert f'href="{grant_link}"' in html
+    assert "Due a payment, no confirmed payee account" in html
+    assert f'data-testid="run-skipped-{skipped_dalang.pk}"' not in html
+
+    client.force_login(city_supervisor)
+    page = client.get(reverse("payments:run-detail", args=[run.pk]))
+    assert [item["grant"] for item in page.context["skipped"]] == [
+        skipped_chashan.pk,
+        skipped_dalang.pk,
+    ]
