@@ -24,6 +24,7 @@ from cases.permissions import DECIDER_ROLES, PREPARER_ROLES, require_role, requi
 from relief.errors import require_text
 from relief.history import with_actor
 from relief.models import AuditEvent
+from relief.names import normalise_name, validate_name
 from relief.services import record
 
 from . import selectors
@@ -81,8 +82,14 @@ def _holder_of(payee: Person, account_holder: str) -> str:
     """The account holder, which must be the payee: a bank pays an account held in the payee's
     own name. Compared after NFKC and without whitespace (full-width letters or a space typed
     between surname and given name are the same name); the payee's name as registered is kept.
-    An empty holder is left to the model's own "required" check."""
+    An empty holder is left to the model's own "required" check; a holder that is no name at
+    all (invisible or control characters) is refused as such first (relief.names)."""
     typed = (account_holder or "").strip()
+    if typed:
+        try:
+            validate_name(normalise_name(typed))
+        except ValidationError as error:
+            raise ValidationError({"account_holder": error.messages}) from None
     if typed and _comparable_name(typed) != _comparable_name(payee.name):
         raise ValidationError(
             {

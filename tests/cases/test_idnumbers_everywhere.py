@@ -69,7 +69,7 @@ def test_same_number_in_two_scripts_in_one_household_is_one_person_twice(worker_
     response = client_for(worker_chashan).post("/api/v1/households/", body, format="json")
 
     assert response.status_code == 400
-    assert "appears twice" in str(response.json()["members"])
+    assert "same ID number is already member 1" in str(response.json()["members"])
 
 
 @pytest.mark.parametrize("typed", ["፩" * 17 + "X", "𐩀" * 15, HEAD_ID[:-2] + "፩" + HEAD_ID[-1]])
