@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relief.money import format_money
 from relief.views import (
     Action,
     action_forms,
@@ -144,9 +145,9 @@ def band_texts(household, today) -> list[str]:
             "supervisor decides."
         ) % {
             "scheme": scheme,
-            "minimum": band.minimum,
-            "maximum": band.maximum,
-            "threshold": band.town_threshold,
+            "minimum": format_money(band.minimum),
+            "maximum": format_money(band.maximum),
+            "threshold": format_money(band.town_threshold),
         }
         if band.demo:
             text += " " + _("(demo value)")
@@ -437,6 +438,7 @@ EVENT_DATA_LABELS = {
     "objections": gettext_lazy("objections"),
     "paused_from": gettext_lazy("paused from"),
 }
+MONEY_KEYS = {"amount", "total"}
 
 
 def event_details(event) -> tuple[list, list]:
@@ -444,7 +446,7 @@ def event_details(event) -> tuple[list, list]:
     as "Label: message" lines."""
     data = event.data or {}
     details = [
-        (EVENT_DATA_LABELS[key], data[key])
+        (EVENT_DATA_LABELS[key], format_money(data[key]) if key in MONEY_KEYS else data[key])
         for key in EVENT_DATA_LABELS
         if data.get(key) not in (None, "")
     ]

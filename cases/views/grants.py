@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from relief.dates import first_of_month, month_key
+from relief.money import format_money
 from relief.views import (
     Action,
     action_forms,
@@ -150,7 +151,7 @@ def _proposed(entry, data) -> str:
     return _(
         "Proposed %(amount)s yuan a month from %(month)s: it pays nothing until a second "
         "person confirms it."
-    ) % {"amount": entry.amount, "month": month_key(entry.from_month)}
+    ) % {"amount": format_money(entry.amount), "month": month_key(entry.from_month)}
 
 
 ACTIONS: dict[str, Action] = {

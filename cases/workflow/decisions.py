@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from relief.dates import first_of_month, month_key, when
 from relief.errors import require_text
 from relief.models import AuditEvent
+from relief.money import format_money
 from relief.services import record
 
 from .. import inbox
@@ -103,7 +104,7 @@ def _require_city_when_needed(actor, application: Application, amount, today) ->
                 "The amount %(amount)s yuan is above the town's approval threshold of "
                 "%(threshold)s yuan: the city supervisor decides it."
             )
-            % {"amount": amount, "threshold": band.town_threshold}
+            % {"amount": format_money(amount), "threshold": format_money(band.town_threshold)}
         )
 
 
@@ -290,7 +291,7 @@ def _approve_temporary(*, actor, application, approved_amount, reasons, today, n
                     "worker proposes the amount and states its basis); to change it, the case "
                     "worker changes the proposal."
                 )
-                % {"amount": amount}
+                % {"amount": format_money(amount)}
             }
         )
     calculation = current_calculation(application, first_of_month(today))
