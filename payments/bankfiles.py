@@ -263,7 +263,7 @@ def layout_columns(layout: BankFileLayout) -> list[tuple[str, str]]:
         raise ValidationError(
             {
                 "layout": _("Layout “%(name)s”: %(problems)s.")
-                % {"name": layout.name, "problems": "; ".join(problems)}
+                % {"name": str(layout), "problems": "; ".join(problems)}
             }
         )
     return pairs

@@ -298,7 +298,7 @@ def _grant_ensure(ctx: _Context, town: Town, n: int, decided_on: datetime.date) 
             income_type=IncomeType.objects.get(code="pension" if pension else "wage"),
             monthly_amount=Decimal(rng.randrange(200, 700, 10)).quantize(Decimal("0.01")),
             valid_from=datetime.date(2024, 1, 1),
-            note="Average of the six months before the application.",
+            note="申请前六个月的月平均收入。",
             reason=CHANGE_REASON,
         )
         application = _application_through_notice(ctx, household, worker, accepted)
@@ -306,7 +306,7 @@ def _grant_ensure(ctx: _Context, town: Town, n: int, decided_on: datetime.date) 
             actor=supervisor,
             application=application,
             approve=True,
-            reasons="Income and assets below the limits; no objection during the notice.",
+            reasons="家庭人均收入和财产均低于规定标准，公示期内无异议，同意纳入低保。",
             today=decided_on,
             now=ctx.at(decided_on),
         )
@@ -320,7 +320,7 @@ def _grant_ensure(ctx: _Context, town: Town, n: int, decided_on: datetime.date) 
             bank_name=bank,
             account_holder=head.name,
             account_number=number,
-            reason="Account opened by the head of household for the allowance.",
+            reason="户主开立的低保金代发账户。",
             now=ctx.at(proposed_on),
         )
         accounts.payee_account_confirm(
@@ -336,10 +336,10 @@ def _application_through_notice(ctx, household, worker, accepted) -> Application
         (ApplicationEvent.Kind.CREATED, 0, ""),
         (ApplicationEvent.Kind.SUBMITTED, 0, ""),
         (ApplicationEvent.Kind.ACCEPTED, 0, ""),
-        (ApplicationEvent.Kind.HOME_VISIT, 3, "Lives in a rented room; income as declared."),
-        (ApplicationEvent.Kind.OPINION, 5, "Recommended: income below the standard."),
+        (ApplicationEvent.Kind.HOME_VISIT, 3, "租住单间，入户核实收入与申报一致。"),
+        (ApplicationEvent.Kind.OPINION, 5, "家庭人均收入低于保障标准，建议纳入低保。"),
         (ApplicationEvent.Kind.NOTICE_STARTED, 6, ""),
-        (ApplicationEvent.Kind.NOTICE_ENDED, 13, "No objection."),
+        (ApplicationEvent.Kind.NOTICE_ENDED, 13, "公示期满，无异议。"),
     ]
     application = Application(
         household=household,
@@ -426,7 +426,7 @@ def _batch_through(ctx: _Context, batch: Batch, run_day: datetime.date, *, fail:
         imported = bank_return_import(
             actor=ctx.finance,
             batch=batch,
-            file_name=f"return-{batch.pk}.csv",
+            file_name=f"银行回单-{batch.pk}.csv",
             content=_return_file(content, fail_first=fail),
             today=ctx.day(day),
             now=ctx.at(day),
@@ -478,7 +478,7 @@ def _replace_account(ctx: _Context, line: PaymentLine, run_day: datetime.date) -
         bank_name=bank,
         account_holder=account.account_holder,
         account_number=number,
-        reason=f"The bank returned the payment ({FAILURE_REASON}); the household opened a new account.",
+        reason=f"银行退回发放款项（{FAILURE_REASON}），户主已开立新账户。",
         now=ctx.at(day),
     )
     accounts.payee_account_confirm(

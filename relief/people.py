@@ -6,6 +6,12 @@ import re
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
+def has_name(user) -> bool:
+    return bool((getattr(user, "first_name", "") or "").strip()) or bool(
+        (getattr(user, "last_name", "") or "").strip()
+    )
+
+
 def staff_name(user) -> str:
     """The user's name: family name then given name, run together when written in Chinese
     (陈晓明), "Given Family" otherwise; the username only when no name is set; "" for no user."""

@@ -3,12 +3,13 @@ display rows templates/cases/_calculation.html renders (`{{ data|calculation_row
 
 from decimal import Decimal
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from relief.money import format_money
 
 from ..models import AddOn
+from ..models.schemes import DatedRule
 from .results import CheckCode
 
 CHECK_LABELS = {
@@ -36,10 +37,7 @@ FIGURE_LABELS = {
 
 # Figures of the checks that are amounts of money (the others count people, months or units).
 MONEY_FIGURES = {"per_capita", "standard", "income", "financial_assets", "limit", "maximum"}
-# The source of the rules loaded as demo data (cases/migrations/0004_schemes.py), an English
-# gettext source string shown translated like the scheme names; a source an administrator
-# typed (粤民规字〔2019〕9号) has no translation and shows as typed.
-DEMO_SOURCE = gettext_noop("Demo value")
+DEMO_SOURCE = DatedRule.DEMO_SOURCE
 
 SOURCE_LABELS = {
     "scheme_rule": _("Scheme rule"),
@@ -69,7 +67,8 @@ def _money(value):
 
 
 def source_text(source: str) -> str:
-    """A rule's source as shown: translated where it is one of Relief's own (DEMO_SOURCE)."""
+    """A rule's source as shown: translated where it is one of Relief's own (DEMO_SOURCE), as
+    DatedRule.source_shown shows it."""
     return gettext(source) if source else ""
 
 
@@ -86,6 +85,7 @@ def calculation_rows(data: dict) -> dict:
                 for name, value in check["figures"].items()
             ],
             "source": source_text(check["source"]),
+            "demo_source": check["source"] == DEMO_SOURCE,
         }
         for check in data.get("checks", [])
     ]

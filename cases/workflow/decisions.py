@@ -18,6 +18,7 @@ from relief.dates import first_of_month, month_key, when
 from relief.errors import require_text
 from relief.models import AuditEvent
 from relief.money import format_money
+from relief.people import staff_name
 from relief.services import record
 
 from .. import inbox
@@ -209,7 +210,7 @@ def _decided(application, *, actor, approve: bool, reasons: str, now) -> None:
         % {
             "id": application.pk,
             "decision": application.get_decision_display().lower(),
-            "user": actor.get_username(),
+            "user": staff_name(actor),
         },
         application=application,
     )

@@ -120,8 +120,8 @@ def test_the_city_totals_csv_is_an_audited_export(client, auditor, grant):
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Town code,Town,Month,Due (yuan)")
     assert lines[1:] == [
-        f"{town('chashan').code},{grant.town.name},2024-03,\"1,450.00\",\"1,600.00\",0.00,-150.00",
-        f"{town('chashan').code},{grant.town.name},2024-04,\"1,450.00\",\"1,600.00\",0.00,-150.00",
+        f'{town("chashan").code},{grant.town.name},2024-03,"1,450.00","1,600.00",0.00,-150.00',
+        f'{town("chashan").code},{grant.town.name},2024-04,"1,450.00","1,600.00",0.00,-150.00',
     ]
     event = AuditEvent.objects.get(action="export")
     assert event.actor == auditor
