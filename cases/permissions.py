@@ -24,6 +24,9 @@ DECIDER_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR}
 MY_WORK_ROLES = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.FINANCE}
 APPROVAL_ROLES = set(DECIDER_ROLES)
 DASHBOARD_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.AUDITOR}
+# Those who prepare, decide or audit applications find them in the navigation (every case
+# reader may open the list).
+APPLICATIONS_ROLES = PREPARER_ROLES | {Role.AUDITOR}
 
 
 def role_of(user) -> str | None:

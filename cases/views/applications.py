@@ -1,4 +1,4 @@
-"""Application pages: the list, a new application from a household's page, editing the draft,
+"""Application pages: a new application from a household's page, editing the draft,
 the application's page with its clocks, step log and step buttons, and the printable notices
 (受理通知书, 审批决定书).
 
@@ -12,7 +12,6 @@ from django.core.exceptions import (
     ObjectDoesNotExist,
     ValidationError,
 )
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -27,7 +26,6 @@ from relief.views import (
     action_forms,
     error_summary,
     failed_summary,
-    querystring_without_page,
     run_action,
     submit_form,
 )
@@ -51,7 +49,6 @@ from ..forms.applications import (
 )
 from ..models import Application, Clock, Scheme
 from ..permissions import case_reader_required, registry_editor_required
-from ..selectors import head_name, with_heads
 from ..workflow import decisions, services, steps
 from ..workflow import selectors as workflow
 from . import workflow_ui
@@ -75,57 +72,6 @@ ERROR_LABELS = {
     **{field.name: capfirst(field.verbose_name) for field in Application._meta.fields},
     **KEY_LABELS,
 }
-
-
-# --- the list -------------------------------------------------------------------------------
-
-LIST_FILTERS = ("state", "scheme", "household")
-
-
-@require_GET
-@case_reader_required
-def application_list(request):
-    state = request.GET.get("state", "")
-    scheme = request.GET.get("scheme", "")
-    household = request.GET.get("household", "")
-    household = household if household.isdigit() else ""
-    rows = workflow_ui.with_next_due(
-        workflow.application_list(
-            user=request.user,
-            state=state if state in Application.State.values else "",
-            scheme=scheme,
-            household=household or None,
-        )
-    ).order_by("-id")
-    page = Paginator(with_heads(rows), PAGE_SIZE).get_page(request.GET.get("page"))
-    today = timezone.localdate()
-    soon = workflow_ui.soon_until(today)
-    return render(
-        request,
-        "cases/applications/list.html",
-        {
-            "page": page,
-            "rows": [
-                (
-                    application,
-                    head_name(application.household),
-                    workflow_ui.deadline_mark(
-                        application.next_due,
-                        today=today,
-                        soon=soon,
-                        paused=application.paused_since is not None,
-                    ),
-                )
-                for application in page.object_list
-            ],
-            "states": Application.State.choices,
-            "schemes": Scheme.objects.order_by("code"),
-            "state": state,
-            "scheme": scheme,
-            "household": household,
-            "filters_query": querystring_without_page(request.GET, LIST_FILTERS),
-        },
-    )
 
 
 # --- new and edit ---------------------------------------------------------------------------
