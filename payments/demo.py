@@ -16,7 +16,11 @@ and returns are real:
   the scheduler around the 20th of the month before), submitted by the city supervisor, approved
   by the town supervisor, exported as CSV and marked sent by finance, and the bank's return
   imported: every row paid except one (a closed account), whose case worker then proposes the
-  corrected account and the town supervisor confirms it, so the next run reissues the line.
+  corrected account and the town supervisor confirms it, so the next run reissues the line;
+- then two households' income changed from the first month paid (CORRECTIONS): the case worker
+  records it and proposes the recomputed amount, the town supervisor confirms it, and the daily
+  reassessment proposes a recovery (茶山) and a back-pay (大朗) for the months already paid,
+  which wait in the town supervisors' queues.
 
 Safe to run twice and to kill: a household and its grant and account are one transaction and
 skipped once there; a month whose town already has a batch (or a finished run) is not run
@@ -39,6 +43,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from cases import grants as schedules
 from cases import services as registry
 from cases.demo.households import CHANGE_REASON, FEMALE_CHARS, MALE_CHARS, SURNAMES, town_label
 from cases.idnumbers import check_character
@@ -47,17 +52,20 @@ from cases.models import (
     ApplicationEvent,
     Grant,
     Household,
+    IncomeLine,
     IncomeType,
     Person,
+    ScheduleEntry,
     Scheme,
     Town,
 )
 from cases.workflow import decisions
 from relief.dates import add_months, first_of_month
 from relief.history import with_actor
+from relief.money import ZERO
 from relief.workdays import is_working_day
 
-from . import accounts, bankfiles, batches, runs
+from . import accounts, bankfiles, batches, corrections, runs
 from .models import Batch, PayeeAccount, PaymentLine, PaymentRun
 from .returns import bank_return_import
 
@@ -86,6 +94,7 @@ class DemoResult:
     runs: int = 0
     batches_reconciled: int = 0
     failed_lines: int = 0
+    corrections: int = 0
     periods: list[str] = field(default_factory=list)
 
 
@@ -193,6 +202,7 @@ def seed_payments_demo(*, today: datetime.date | None = None) -> DemoResult:
         made = _pay_month(ctx, period, result)
         if made:
             result.periods.append(f"{period:%Y-%m}")
+    result.corrections = _corrections_ensure(ctx, periods[0])
     return result
 
 
@@ -485,3 +495,65 @@ def _replace_account(ctx: _Context, line: PaymentLine, run_day: datetime.date) -
         actor=ctx.supervisor(town), account=proposal, now=ctx.at(day, hour=15)
     )
     return 1
+
+
+# --- a recovery and a back-pay waiting for a supervisor ------------------------------------------
+
+# (town, household n, change of income from the first month paid, the case worker's words). The
+# first earns more than the household declared: overpaid → a recovery; the second lost
+# income: underpaid → a back-pay.
+CORRECTIONS = (
+    ("chashan", 1, Decimal("400.00"), "复核发现户主自 {month} 起打零工，每月收入约 400.00 元，未及时申报。"),
+    ("dalang", 2, Decimal("-200.00"), "户主自 {month} 起退休金减少，每月少 200.00 元，按新收入重新核定。"),
+)  # fmt: skip
+
+
+def _corrections_ensure(ctx: _Context, first_paid: datetime.date) -> int:
+    """For each of CORRECTIONS (once): the case worker records the change of income from the
+    first month paid and proposes the amount the calculation gives; the town supervisor confirms
+    it; then the daily reassessment (payments.corrections) compares what was due with what was
+    paid and proposes a recovery or a back-pay, which waits in the supervisors' queue (DOMAIN.md
+    §9: confirmed by a second person before money moves). Returns how many it made."""
+    made = 0
+    when = ctx.at(ctx.today, hour=16)
+    for slug, n, change, words in CORRECTIONS:
+        town = ctx.towns[slug]
+        grant = (
+            Grant.objects.filter(household__import_ref=f"{REF_PREFIX}{slug}-{n:02d}")
+            .select_related("household")
+            .first()
+        )
+        if grant is None or grant.schedule.filter(kind=ScheduleEntry.Kind.RECALCULATION).exists():
+            continue
+        worker, reason = ctx.worker(town), words.format(month=f"{first_paid:%Y-%m}")
+        with transaction.atomic():
+            line = IncomeLine.objects.filter(household=grant.household, valid_to__isnull=True)
+            line = line.select_related("person", "income_type").order_by("id").first()
+            if change > 0:
+                income_type, amount = IncomeType.objects.get(code="wage"), change
+            else:
+                registry.evidence_end(
+                    actor=worker,
+                    evidence=line,
+                    valid_to=first_paid - datetime.timedelta(days=1),
+                    reason=reason,
+                )
+                income_type, amount = line.income_type, max(line.monthly_amount + change, ZERO)
+            registry.income_line_create(
+                actor=worker,
+                household=grant.household,
+                person=line.person,
+                income_type=income_type,
+                monthly_amount=amount,
+                valid_from=first_paid,
+                note=reason,
+                reason=reason,
+            )
+            entry = schedules.schedule_propose(
+                grant=grant, from_month=first_paid, actor=worker, reason=reason, now=when
+            )
+            if entry is not None:
+                schedules.schedule_confirm(entry=entry, actor=ctx.supervisor(town), now=when)
+                made += 1
+    corrections.reassessments_pending(today=ctx.today)
+    return made

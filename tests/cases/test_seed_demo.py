@@ -558,3 +558,18 @@ def test_every_demo_user_has_a_chinese_name(seeded):
     for user in get_user_model().objects.all():
         name = user.last_name + user.first_name
         assert name and all("\u4e00" <= char <= "\u9fff" for char in name), user.username
+
+
+def test_the_readme_and_make_run_name_every_city_demo_user():
+    """`make run` prints the demo logins and the README lists them: both name every city user
+    seed_demo makes, the second city supervisor included."""
+    from pathlib import Path
+
+    from cases.demo.users import CITY_USERS
+
+    root = Path(settings.BASE_DIR)
+    readme = root.joinpath("README.md").read_text(encoding="utf-8")
+    makefile = root.joinpath("Makefile").read_text(encoding="utf-8")
+    for username, _role in CITY_USERS:
+        assert f"| `{username}` |" in readme, username
+        assert f'@echo "    {username} ' in makefile, username
