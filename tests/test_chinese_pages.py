@@ -192,6 +192,10 @@ def test_the_demo_roles_see_no_english_on_chinese_pages(demo_data, settings):
         start = ADMIN_PAGES if admin else ["/", "/cases/applications/", "/payments/"]
         for page, words in walk(client, start, admin=admin).items():
             offenders[f"{username} {page}"] = words
+    # The public: the login page and the public notice board.
+    public = Client(headers={"accept-language": "zh-CN,zh;q=0.9"})
+    for page, words in walk(public, ["/accounts/login/", "/public/notices/"], admin=False).items():
+        offenders[f"(public) {page}"] = words
     assert offenders == {}
 
 
