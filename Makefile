@@ -58,15 +58,18 @@ run: $(STAMP)
 	@# seed_demo is safe to run twice: it adds only missing demo households and resets the demo
 	@# users' passwords to DEMO_PASSWORD, so the logins printed below always work.
 	$(MANAGE) seed_demo
-	@# Payments are another app (cases never imports payments): demo grants with payee accounts
-	@# and the last three months paid, so next month's run has work. Also safe to run twice.
+	@# Payments are another app (cases never imports payments): demo grants with payee accounts,
+	@# the last three months paid, so next month's run has work, and a recovery and a back-pay
+	@# waiting for a town supervisor. Also safe to run twice.
 	$(MANAGE) seed_payments_demo
 	@echo
 	@echo "  Relief is starting at http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (password: $$DEMO_PASSWORD):"
 	@echo "    worker-chashan       case worker, 茶山 (every town has worker-<slug>)"
-	@echo "    supervisor-chashan   town supervisor, 茶山 (every town has supervisor-<slug>)"
+	@echo "    supervisor-chashan   town supervisor, 茶山 (every town has supervisor-<slug>);"
+	@echo "                         a recovery waits for 茶山, a back-pay for supervisor-dalang"
 	@echo "    supervisor           city supervisor"
+	@echo "    supervisor2          second city supervisor (confirms what supervisor proposes)"
 	@echo "    finance              finance officer"
 	@echo "    auditor              auditor (read-only)"
 	@echo "    admin                administrator (also /admin/)"

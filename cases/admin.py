@@ -3,6 +3,7 @@ schemes and their dated rules).
 Case data appears here only through the scoping selectors, like everywhere else."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import selectors
@@ -52,16 +53,25 @@ class IncomeTypeAdmin(SimpleHistoryAdmin):
 
 @admin.register(Scheme)
 class SchemeAdmin(SimpleHistoryAdmin):
-    list_display = ("code", "name", "kind", "temporary_type")
+    list_display = ("code", "shown_name", "kind", "temporary_type")
+
+    @admin.display(description=_("name"), ordering="name")
+    def shown_name(self, scheme):
+        # The stored name is an English gettext source string (cases/models/schemes.py).
+        return str(scheme)
 
 
 class DatedRuleAdmin(SimpleHistoryAdmin):
     """Dated rules (schemes' parameters, standards, add-ons, income-type overrides). The model's
     clean() rejects a period that overlaps another row of the same key."""
 
-    dated_columns = ("effective_from", "effective_to", "is_demo", "source")
+    dated_columns = ("effective_from", "effective_to", "is_demo", "shown_source")
     list_filter = ("is_demo",)
     date_hierarchy = "effective_from"
+
+    @admin.display(description=_("source"), ordering="source")
+    def shown_source(self, rule):
+        return rule.source_shown
 
 
 @admin.register(SchemeRule)

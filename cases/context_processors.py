@@ -1,7 +1,7 @@
 from functools import cache
 
 from . import permissions
-from .permissions import APPROVAL_ROLES, DASHBOARD_ROLES, MY_WORK_ROLES
+from .permissions import APPLICATIONS_ROLES, APPROVAL_ROLES, DASHBOARD_ROLES, MY_WORK_ROLES
 from .workflow.selectors import unread_count
 
 
@@ -27,6 +27,7 @@ def workflow(request):
     return {
         # A callable: templates call it when they use it; cache() keeps it to one query.
         "unread_count": cache(lambda: unread_count(user=user)),
+        "nav_applications": role in APPLICATIONS_ROLES,
         "nav_my_work": role in MY_WORK_ROLES,
         "nav_approvals": role in APPROVAL_ROLES,
         "nav_dashboard": role in DASHBOARD_ROLES,

@@ -38,6 +38,9 @@ START_PAGES = {
     # Administrators configure the system: towns, users, schemes and calendars in /admin/.
     Role.ADMINISTRATOR: "admin:index",
 }
+# Those who prepare, decide or audit applications find them in the navigation (every case
+# reader may open the list).
+APPLICATIONS_ROLES = PREPARER_ROLES | {Role.AUDITOR}
 
 
 def role_of(user) -> str | None:

@@ -9,7 +9,8 @@ no case data at all.
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from .idnumbers import ID_TAIL_RE, normalise_id_text, parse_id_number
@@ -174,11 +175,102 @@ class HouseholdSearch(Sequence):
         return self.iterator()
 
 
+def _grant_conditions(
+    household_ref: str,
+    *,
+    scheme: str = "",
+    grant_state: str = "",
+    recheck: str = "",
+    today=None,
+    recheck_soon_until=None,
+) -> list:
+    """The household filters on its grants, as EXISTS conditions on `household_ref` (the
+    outer query's household id): an active grant of `scheme`; a grant in `grant_state`; an
+    active grant whose re-check is "overdue" (before `today`) or "due_soon" (by
+    `recheck_soon_until`, cases.grants.recheck_due_soon_until)."""
+    grants = Grant.objects.filter(household_id=OuterRef(household_ref))
+    active = grants.filter(state=Grant.State.ACTIVE)
+    conditions = []
+    if scheme:
+        conditions.append(Exists(active.filter(scheme__code=scheme)))
+    if grant_state:
+        conditions.append(Exists(grants.filter(state=grant_state)))
+    if recheck == "overdue" and today is not None:
+        conditions.append(Exists(active.filter(recheck_due_on__lt=today)))
+    if recheck == "due_soon" and today is not None and recheck_soon_until is not None:
+        window = {"recheck_due_on__gte": today, "recheck_due_on__lte": recheck_soon_until}
+        conditions.append(Exists(active.filter(**window)))
+    return conditions
+
+
+# The household list's sortable columns: column → the fields it orders by (relief/sorting.py).
+HOUSEHOLD_SORTS = {
+    "id": ("id",),
+    "town": ("town__code",),
+    "village": ("village__name",),
+    "head": ("head_name",),
+    "members": ("member_count",),
+    "status": ("status",),
+}
+
+
+def with_sort_columns(households: QuerySet[Household]) -> QuerySet[Household]:
+    """The computed columns the household list sorts by: the current head's name and the
+    number of current members (one subquery each, in the same query)."""
+    members = (
+        Membership.objects.filter(household_id=OuterRef("pk"), left_on__isnull=True)
+        .order_by()
+        .values("household_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return households.annotate(
+        head_name=head_name_of("pk"), member_count=Coalesce(Subquery(members), 0)
+    )
+
+
+def head_name_of(household_ref: str) -> Subquery:
+    """The current head's name of the household `household_ref` (the outer query's household
+    id) as a subquery: what lists sort by."""
+    heads = current_heads().filter(household_id=OuterRef(household_ref))
+    return Subquery(heads.values("person__name")[:1])
+
+
+def applications_matching(applications: QuerySet[Application], term: str):
+    """The applications a search term finds: an application id ("123" or "#123"); a household
+    whose current head's name starts with the term; a household with a current member whose ID
+    number is the term or ends with it (matching_persons decides which a term is)."""
+    term = term.strip()
+    if not term:
+        return applications
+    members = Membership.objects.filter(
+        household_id=OuterRef("household_id"),
+        left_on__isnull=True,
+        person__in=matching_persons(term),
+    )
+    if not any(char.isdigit() for char in term):
+        members = members.filter(relation=Membership.Relation.HEAD)
+    found = Q(Exists(members))
+    number = term.removeprefix("#")
+    if number.isdigit() and len(number) < 19:
+        found |= Q(pk=int(number))
+    return applications.filter(found)
+
+
 def household_list(
-    *, user, search: str = "", town: str = "", village: str = "", status: str = ""
+    *,
+    user,
+    search: str = "",
+    town: str = "",
+    village: str = "",
+    status: str = "",
+    order_by=None,
+    **grant_filters,
 ) -> QuerySet[Household] | HouseholdSearch:
     """Scoped, filtered households with everything a list row shows, in a constant number of
-    queries whatever the page size. A search gives a HouseholdSearch (see there)."""
+    queries whatever the page size, in the order `order_by` (relief.sorting.Sort.order_by over
+    HOUSEHOLD_SORTS; None: the newest first). `grant_filters` are _grant_conditions'.
+    A search gives a HouseholdSearch (see there)."""
     lookups: dict = {}
     if town:
         lookups["town__code"] = town
@@ -193,14 +285,26 @@ def household_list(
         # indexes alone, the newest SEARCH_LIMIT of them in one pass.
         members = scope_by_town(
             Membership.objects.filter(person__in=matching_persons(search)), user, "household__town"
-        ).filter(**{f"household__{key}": value for key, value in lookups.items()})
+        ).filter(
+            *_grant_conditions("household_id", **grant_filters),
+            **{f"household__{key}": value for key, value in lookups.items()},
+        )
         ids = list(
             members.order_by("-household_id")
             .values_list("household_id", flat=True)
             .distinct()[:SEARCH_LIMIT]
         )
+        if order_by is not None:
+            # The found households in the order asked for: one query over their ids.
+            found = with_sort_columns(Household.objects.filter(id__in=ids))
+            ids = list(found.order_by(*order_by).values_list("id", flat=True))
         return HouseholdSearch(ids, _with_members(Household.objects.all()))
-    return _with_members(households_in_scope(user).filter(**lookups)).order_by("-id")
+    households = households_in_scope(user).filter(
+        *_grant_conditions("pk", **grant_filters), **lookups
+    )
+    if order_by is None:
+        return _with_members(households).order_by("-id")
+    return _with_members(with_sort_columns(households)).order_by(*order_by)
 
 
 def _with_members(households: QuerySet[Household]) -> QuerySet[Household]:

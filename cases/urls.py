@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import (
+    application_list,
     applications,
     evidence,
     grants,
@@ -73,7 +74,7 @@ urlpatterns = [
         applications.application_create,
         name="application-create",
     ),
-    path("applications/", applications.application_list, name="application-list"),
+    path("applications/", application_list.application_list, name="application-list"),
     path("applications/<int:pk>/", applications.application_detail, name="application-detail"),
     path("applications/<int:pk>/edit/", applications.application_edit, name="application-edit"),
     path(

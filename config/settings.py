@@ -109,6 +109,8 @@ TEMPLATES = [
                 "cases.context_processors.staff",
                 "cases.context_processors.workflow",
             ],
+            # Money and staff names are shown one way on every page (relief/templatetags).
+            "builtins": ["relief.templatetags.display"],
         },
     },
 ]

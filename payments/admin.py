@@ -20,15 +20,19 @@ class PaymentRuleAdmin(SimpleHistoryAdmin):
         "deductions_allowed",
         "deduction_cap_percent",
         "is_demo",
-        "source",
+        "shown_source",
     )
     list_filter = ("deductions_allowed", "is_demo")
     date_hierarchy = "effective_from"
 
+    @admin.display(description=_("source"), ordering="source")
+    def shown_source(self, rule):
+        return rule.source_shown
+
 
 @admin.register(BankFileLayout)
 class BankFileLayoutAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "is_default")
+    list_display = ("__str__", "is_default")
 
 
 @admin.register(Batch)

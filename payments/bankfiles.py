@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from cases.idnumbers import mask_id_number
 from cases.models import Role, Scheme
 from cases.permissions import role_of
-from relief.money import ZERO, to_fen
+from relief.money import ZERO, format_money, to_fen
 from relief.services import record
 from relief.tabular import FORMULA_START, safe_cell, safe_row
 
@@ -272,7 +272,7 @@ def layout_columns(layout: BankFileLayout) -> list[tuple[str, str]]:
         raise ValidationError(
             {
                 "layout": _("Layout “%(name)s”: %(problems)s.")
-                % {"name": layout.name, "problems": "; ".join(problems)}
+                % {"name": str(layout), "problems": "; ".join(problems)}
             }
         )
     return pairs
@@ -312,7 +312,7 @@ def _check_row(batch: Batch, row: BankRow) -> None:
     elif row.amount <= 0:
         problem = _("row %(seq)d pays %(amount)s yuan; a bank row must pay more than 0") % {
             "seq": row.seq,
-            "amount": row.amount,
+            "amount": format_money(row.amount),
         }
     if problem:
         raise ValidationError(

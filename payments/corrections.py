@@ -40,7 +40,7 @@ from relief.dates import first_of_month, month_key, parse_month_key, past_date, 
 from relief.errors import require_text, state_error
 from relief.history import with_actor
 from relief.models import AuditEvent
-from relief.money import ZERO, parse_amount, to_fen
+from relief.money import ZERO, format_money, parse_amount, to_fen
 from relief.services import record
 
 from . import ledger
@@ -92,7 +92,7 @@ def _reason(reassessment: Reassessment, entry: ScheduleEntry | None, what: str) 
             "Schedule entry #%(entry)s (%(amount)s yuan a month from %(month)s): %(reason)s"
         ) % {
             "entry": entry.pk,
-            "amount": entry.amount,
+            "amount": format_money(entry.amount),
             "month": month_key(entry.from_month),
             "reason": entry.reason or entry.get_kind_display(),
         }
@@ -203,7 +203,7 @@ def reassess(
         if not months:
             continue
         amount = sum(months.values(), ZERO)
-        reason = _reason(reassessment, schedule_entry, what % {"amount": amount})
+        reason = _reason(reassessment, schedule_entry, what % {"amount": format_money(amount)})
         order = model(
             grant=grant,
             reassessment=reassessment,

@@ -16,7 +16,11 @@ and returns are real:
   the scheduler around the 20th of the month before), submitted by the city supervisor, approved
   by the town supervisor, exported as CSV and marked sent by finance, and the bank's return
   imported: every row paid except one (a closed account), whose case worker then proposes the
-  corrected account and the town supervisor confirms it, so the next run reissues the line.
+  corrected account and the town supervisor confirms it, so the next run reissues the line;
+- then two households' income changed from the first month paid (CORRECTIONS): the case worker
+  records it and proposes the recomputed amount, the town supervisor confirms it, and the daily
+  reassessment proposes a recovery (茶山) and a back-pay (大朗) for the months already paid,
+  which wait in the town supervisors' queues.
 
 Safe to run twice and to kill: a household and its grant and account are one transaction and
 skipped once there; a month whose town already has a batch (or a finished run) is not run
@@ -39,6 +43,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from cases import grants as schedules
 from cases import services as registry
 from cases.demo.households import CHANGE_REASON, FEMALE_CHARS, MALE_CHARS, SURNAMES, town_label
 from cases.idnumbers import check_character
@@ -47,17 +52,20 @@ from cases.models import (
     ApplicationEvent,
     Grant,
     Household,
+    IncomeLine,
     IncomeType,
     Person,
+    ScheduleEntry,
     Scheme,
     Town,
 )
 from cases.workflow import decisions
 from relief.dates import add_months, first_of_month
 from relief.history import with_actor
+from relief.money import ZERO
 from relief.workdays import is_working_day
 
-from . import accounts, bankfiles, batches, runs
+from . import accounts, bankfiles, batches, corrections, runs
 from .models import Batch, PayeeAccount, PaymentLine, PaymentRun
 from .returns import bank_return_import
 
@@ -86,6 +94,7 @@ class DemoResult:
     runs: int = 0
     batches_reconciled: int = 0
     failed_lines: int = 0
+    corrections: int = 0
     periods: list[str] = field(default_factory=list)
 
 
@@ -193,6 +202,7 @@ def seed_payments_demo(*, today: datetime.date | None = None) -> DemoResult:
         made = _pay_month(ctx, period, result)
         if made:
             result.periods.append(f"{period:%Y-%m}")
+    result.corrections = _corrections_ensure(ctx, periods[0])
     return result
 
 
@@ -298,7 +308,7 @@ def _grant_ensure(ctx: _Context, town: Town, n: int, decided_on: datetime.date) 
             income_type=IncomeType.objects.get(code="pension" if pension else "wage"),
             monthly_amount=Decimal(rng.randrange(200, 700, 10)).quantize(Decimal("0.01")),
             valid_from=datetime.date(2024, 1, 1),
-            note="Average of the six months before the application.",
+            note="申请前六个月的月平均收入。",
             reason=CHANGE_REASON,
         )
         application = _application_through_notice(ctx, household, worker, accepted)
@@ -306,7 +316,7 @@ def _grant_ensure(ctx: _Context, town: Town, n: int, decided_on: datetime.date) 
             actor=supervisor,
             application=application,
             approve=True,
-            reasons="Income and assets below the limits; no objection during the notice.",
+            reasons="家庭人均收入和财产均低于规定标准，公示期内无异议，同意纳入低保。",
             today=decided_on,
             now=ctx.at(decided_on),
         )
@@ -320,7 +330,7 @@ def _grant_ensure(ctx: _Context, town: Town, n: int, decided_on: datetime.date) 
             bank_name=bank,
             account_holder=head.name,
             account_number=number,
-            reason="Account opened by the head of household for the allowance.",
+            reason="户主开立的低保金代发账户。",
             now=ctx.at(proposed_on),
         )
         accounts.payee_account_confirm(
@@ -336,10 +346,10 @@ def _application_through_notice(ctx, household, worker, accepted) -> Application
         (ApplicationEvent.Kind.CREATED, 0, ""),
         (ApplicationEvent.Kind.SUBMITTED, 0, ""),
         (ApplicationEvent.Kind.ACCEPTED, 0, ""),
-        (ApplicationEvent.Kind.HOME_VISIT, 3, "Lives in a rented room; income as declared."),
-        (ApplicationEvent.Kind.OPINION, 5, "Recommended: income below the standard."),
+        (ApplicationEvent.Kind.HOME_VISIT, 3, "租住单间，入户核实收入与申报一致。"),
+        (ApplicationEvent.Kind.OPINION, 5, "家庭人均收入低于保障标准，建议纳入低保。"),
         (ApplicationEvent.Kind.NOTICE_STARTED, 6, ""),
-        (ApplicationEvent.Kind.NOTICE_ENDED, 13, "No objection."),
+        (ApplicationEvent.Kind.NOTICE_ENDED, 13, "公示期满，无异议。"),
     ]
     application = Application(
         household=household,
@@ -426,7 +436,7 @@ def _batch_through(ctx: _Context, batch: Batch, run_day: datetime.date, *, fail:
         imported = bank_return_import(
             actor=ctx.finance,
             batch=batch,
-            file_name=f"return-{batch.pk}.csv",
+            file_name=f"银行回单-{batch.pk}.csv",
             content=_return_file(content, fail_first=fail),
             today=ctx.day(day),
             now=ctx.at(day),
@@ -478,10 +488,72 @@ def _replace_account(ctx: _Context, line: PaymentLine, run_day: datetime.date) -
         bank_name=bank,
         account_holder=account.account_holder,
         account_number=number,
-        reason=f"The bank returned the payment ({FAILURE_REASON}); the household opened a new account.",
+        reason=f"银行退回发放款项（{FAILURE_REASON}），户主已开立新账户。",
         now=ctx.at(day),
     )
     accounts.payee_account_confirm(
         actor=ctx.supervisor(town), account=proposal, now=ctx.at(day, hour=15)
     )
     return 1
+
+
+# --- a recovery and a back-pay waiting for a supervisor ------------------------------------------
+
+# (town, household n, change of income from the first month paid, the case worker's words). The
+# first earns more than the household declared: overpaid → a recovery; the second lost
+# income: underpaid → a back-pay.
+CORRECTIONS = (
+    ("chashan", 1, Decimal("400.00"), "复核发现户主自 {month} 起打零工，每月收入约 400.00 元，未及时申报。"),
+    ("dalang", 2, Decimal("-200.00"), "户主自 {month} 起退休金减少，每月少 200.00 元，按新收入重新核定。"),
+)  # fmt: skip
+
+
+def _corrections_ensure(ctx: _Context, first_paid: datetime.date) -> int:
+    """For each of CORRECTIONS (once): the case worker records the change of income from the
+    first month paid and proposes the amount the calculation gives; the town supervisor confirms
+    it; then the daily reassessment (payments.corrections) compares what was due with what was
+    paid and proposes a recovery or a back-pay, which waits in the supervisors' queue (DOMAIN.md
+    §9: confirmed by a second person before money moves). Returns how many it made."""
+    made = 0
+    when = ctx.at(ctx.today, hour=16)
+    for slug, n, change, words in CORRECTIONS:
+        town = ctx.towns[slug]
+        grant = (
+            Grant.objects.filter(household__import_ref=f"{REF_PREFIX}{slug}-{n:02d}")
+            .select_related("household")
+            .first()
+        )
+        if grant is None or grant.schedule.filter(kind=ScheduleEntry.Kind.RECALCULATION).exists():
+            continue
+        worker, reason = ctx.worker(town), words.format(month=f"{first_paid:%Y-%m}")
+        with transaction.atomic():
+            line = IncomeLine.objects.filter(household=grant.household, valid_to__isnull=True)
+            line = line.select_related("person", "income_type").order_by("id").first()
+            if change > 0:
+                income_type, amount = IncomeType.objects.get(code="wage"), change
+            else:
+                registry.evidence_end(
+                    actor=worker,
+                    evidence=line,
+                    valid_to=first_paid - datetime.timedelta(days=1),
+                    reason=reason,
+                )
+                income_type, amount = line.income_type, max(line.monthly_amount + change, ZERO)
+            registry.income_line_create(
+                actor=worker,
+                household=grant.household,
+                person=line.person,
+                income_type=income_type,
+                monthly_amount=amount,
+                valid_from=first_paid,
+                note=reason,
+                reason=reason,
+            )
+            entry = schedules.schedule_propose(
+                grant=grant, from_month=first_paid, actor=worker, reason=reason, now=when
+            )
+            if entry is not None:
+                schedules.schedule_confirm(entry=entry, actor=ctx.supervisor(town), now=when)
+                made += 1
+    corrections.reassessments_pending(today=ctx.today)
+    return made

@@ -61,7 +61,7 @@ from cases.models import Grant, Role, Scheme, Town
 from cases.permissions import role_of
 from relief.dates import month_key
 from relief.history import with_actor
-from relief.money import ZERO, to_fen
+from relief.money import ZERO, format_money, to_fen
 
 from . import selectors
 from .models import (
@@ -142,7 +142,7 @@ class RunResult:
             "new": self.new_lines,
             "lines": self.lines,
             "batches": self.batches,
-            "total": self.total_amount,
+            "total": format_money(self.total_amount),
         }
         if self.generated:
             text = (

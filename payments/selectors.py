@@ -9,6 +9,7 @@ from django.db.models import Count, IntegerField, Q, QuerySet, Sum, Value
 
 from cases import selectors as case_selectors
 from cases.permissions import CITY_CASE_ROLES, TOWN_ROLES, role_of
+from relief.money import ZERO, to_fen
 
 from .models import Batch, PayeeAccount, PaymentLine, PaymentRule, PaymentRun, PaymentRunTown
 
@@ -87,3 +88,15 @@ def payment_rule_in_force(day: datetime.date) -> PaymentRule | None:
         .order_by("-effective_from", "-id")
         .first()
     )
+
+
+def batch_status_totals(batch: Batch) -> dict[str, dict]:
+    """The batch's payment lines and their amounts by status (one GROUP BY): what the
+    reconciliation page shows and the bank-return import reports. Lines, not bank rows: a row
+    pays one payee the sum of their lines (a month's amount and a reissued month, say), and
+    each line is a payment of its own with its own status."""
+    totals = {status: {"lines": 0, "amount": ZERO} for status in PaymentLine.Status.values}
+    rows = batch.lines.order_by().values("status").annotate(n=Count("id"), amount=Sum("amount"))
+    for row in rows:
+        totals[row["status"]] = {"lines": row["n"], "amount": to_fen(row["amount"] or ZERO)}
+    return totals

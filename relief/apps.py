@@ -7,4 +7,10 @@ class ReliefConfig(AppConfig):
     verbose_name = _("Relief")
 
     def ready(self):
+        from django.apps import apps
+
         from . import checks, signals  # noqa: F401
+
+        # django-axes names its admin section "Axes" in every language.
+        if apps.is_installed("axes"):
+            apps.get_app_config("axes").verbose_name = _("Login lockouts")

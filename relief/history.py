@@ -7,6 +7,8 @@ readthedocs/core/history.py.
 
 from django.db import models
 from django.dispatch import receiver
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -19,10 +21,28 @@ class ExtraHistoryFields(models.Model):
         abstract = True
 
 
+class TranslatedHistoricalRecords(HistoricalRecords):
+    """simple-history names a history table "historical <model>" in English whatever the
+    language; here "historical {}" is a gettext string (the same words in English, so the
+    migrations see no change)."""
+
+    def get_meta_options(self, model):
+        options = super().get_meta_options(model)
+        if not self.user_set_verbose_name:
+            options["verbose_name"] = format_lazy(
+                gettext_lazy("historical {}"), model._meta.verbose_name
+            )
+        if not self.user_set_verbose_name_plural:
+            options["verbose_name_plural"] = format_lazy(
+                gettext_lazy("historical {}"), model._meta.verbose_name_plural
+            )
+        return options
+
+
 def tracked_history(**kwargs) -> HistoricalRecords:
     kwargs.setdefault("bases", [ExtraHistoryFields])
     kwargs.setdefault("history_change_reason_field", models.TextField(null=True))
-    return HistoricalRecords(**kwargs)
+    return TranslatedHistoricalRecords(**kwargs)
 
 
 def client_ip(request) -> str | None:

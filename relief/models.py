@@ -50,7 +50,8 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action}"
+        at = timezone.localtime(self.at)
+        return f"{at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_action_display()}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

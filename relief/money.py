@@ -37,3 +37,25 @@ def parse_amount(value, field: str) -> Decimal:
     if amount != amount.quantize(FEN):
         raise ValidationError({field: _("An amount has at most two decimals (fen).")})
     return to_fen(amount)
+
+
+def format_money(value) -> str:
+    """An amount as people read it on every page, export and message: two decimals, thousands
+    separated by commas, as Chinese forms and bank statements write it (203,260.00). None and ""
+    stay empty; text that is no number is returned as it came."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float):
+        raise TypeError("money must not be a float")
+    try:
+        amount = to_fen(value)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    return f"{amount:,.2f}"
+
+
+def format_yuan(value) -> str:
+    """format_money with its unit: "203,260.00 元" (in English "203,260.00 yuan")."""
+    if value is None or value == "":
+        return ""
+    return _("%(amount)s yuan") % {"amount": format_money(value)}

@@ -136,7 +136,9 @@ class HouseholdListApi(CaseApi):
             required=False,
             allow_blank=True,
             max_length=50,
-            help_text="A member's name prefix, full ID number, or the last 4 or more ID characters.",
+            help_text="A member's name prefix, full ID number, or the last 4 or more ID characters. "
+            "For an ID number POST to /api/v1/households/search/ instead: URLs are kept in "
+            "access logs.",
         )
 
     class HouseholdCreateSerializer(InputSerializer):

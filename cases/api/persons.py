@@ -45,7 +45,8 @@ class PersonListApi(CaseApi):
             required=False,
             allow_blank=True,
             max_length=50,
-            help_text="A name prefix, a full ID number, or the last 4 or more ID characters.",
+            help_text="A name prefix, a full ID number, or the last 4 or more ID characters. For "
+            "an ID number POST to /api/v1/persons/search/ instead: URLs are kept in access logs.",
         )
 
     @extend_schema(

@@ -15,6 +15,7 @@ from . import (
     persons,
     places,
     schedules,
+    search,
     standard_changes,
 )
 
@@ -39,6 +40,9 @@ STEPS = [
 urlpatterns = [
     # The registry.
     path("households/", households.HouseholdListApi.as_view(), name="api-household-list"),
+    # Searches with the term in the body, out of URLs and access logs (cases/api/search.py).
+    path("households/search/", search.HouseholdSearchApi.as_view(), name="api-household-search"),
+    path("persons/search/", search.PersonSearchApi.as_view(), name="api-person-search"),
     path(
         "households/<int:pk>/",
         households.HouseholdDetailApi.as_view(),

@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from relief.money import to_fen
+from relief.money import format_money, to_fen
 
 from ..models import Household, Scheme, Town
 from . import formula
@@ -137,7 +137,11 @@ def check_proposed_amount(
     message = _(
         "The proposed amount must be between %(minimum)s and %(maximum)s yuan (band of "
         "%(scheme)s on %(date)s)."
-    ) % {"minimum": band.minimum, "maximum": band.maximum, **named(scheme, on)}
+    ) % {
+        "minimum": format_money(band.minimum),
+        "maximum": format_money(band.maximum),
+        **named(scheme, on),
+    }
     if not isinstance(amount, Decimal) or to_fen(amount) != amount:
         raise ValidationError({"proposed_amount": message})
     if not band.minimum <= amount <= band.maximum:

@@ -8,7 +8,10 @@ from decimal import Decimal
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from relief.money import format_money
+
 from ..models import AddOn
+from ..models.schemes import DatedRule
 from .results import Calculation, CheckCode
 
 CHECK_LABELS = {
@@ -34,6 +37,10 @@ FIGURE_LABELS = {
     "maximum": _("maximum"),
 }
 
+# Figures of the checks that are amounts of money (the others count people, months or units).
+MONEY_FIGURES = {"per_capita", "standard", "income", "financial_assets", "limit", "maximum"}
+DEMO_SOURCE = DatedRule.DEMO_SOURCE
+
 SOURCE_LABELS = {
     "scheme_rule": _("Scheme rule"),
     "standard": _("Standard"),
@@ -43,9 +50,28 @@ SOURCE_LABELS = {
 
 
 def _four_places(value: str | None) -> str | None:
+    """Income per person to 4 places, grouped like money (1,000.3333)."""
     if value is None:
         return None
-    return str(Decimal(value).quantize(Decimal("0.0001")))
+    return f"{Decimal(value).quantize(Decimal('0.0001')):,}"
+
+
+def _figure(name: str, value):
+    if value is None:
+        return None
+    if name == "per_capita":
+        return _four_places(value)
+    return format_money(value) if name in MONEY_FIGURES else value
+
+
+def _money(value):
+    return None if value is None else format_money(value)
+
+
+def source_text(source: str) -> str:
+    """A rule's source as shown: translated where it is one of Relief's own (DEMO_SOURCE), as
+    DatedRule.source_shown shows it."""
+    return gettext(source) if source else ""
 
 
 def _figure(name: str, value) -> str:
@@ -94,29 +120,27 @@ def calculation_rows(data: dict) -> dict:
             "label": CHECK_LABELS.get(check["code"], check["code"]),
             "passed": check["passed"],
             "figures": [
-                (
-                    FIGURE_LABELS.get(name, name),
-                    _four_places(value) if name == "per_capita" else value,
-                )
+                (FIGURE_LABELS.get(name, name), _figure(name, value))
                 for name, value in check["figures"].items()
             ],
-            "source": check["source"],
+            "source": source_text(check["source"]),
+            "demo_source": check["source"] == DEMO_SOURCE,
         }
         for check in data.get("checks", [])
     ]
     amounts = []
     if data.get("total") is not None:
         amounts = [
-            (_("Standard (yuan per person per month)"), data["standard"]),
-            (_("Counted income (yuan per month)"), data["income"]),
-            (_("Excluded income (yuan per month)"), data["excluded_income"]),
+            (_("Standard (yuan per person per month)"), _money(data["standard"])),
+            (_("Counted income (yuan per month)"), _money(data["income"])),
+            (_("Excluded income (yuan per month)"), _money(data["excluded_income"])),
             (_("Co-resident members"), data["members"]),
             (_("Income per person"), _four_places(data["per_capita"])),
             (_("Covered members"), data["covered"]),
         ]
         if data.get("basic_standard") is not None:
-            amounts.append((_("Basic standard (extreme poverty)"), data["basic_standard"]))
-        amounts.append((_("Base amount"), data["base"]))
+            amounts.append((_("Basic standard (extreme poverty)"), _money(data["basic_standard"])))
+        amounts.append((_("Base amount"), _money(data["base"])))
         amounts.extend(
             (
                 _("Add-on: %(name)s, %(category)s (%(percent)s%%)")
@@ -125,19 +149,19 @@ def calculation_rows(data: dict) -> dict:
                     "category": categories.get(line["category"], line["category"]),
                     "percent": line["percent"],
                 },
-                line["amount"],
+                _money(line["amount"]),
             )
             for line in data["add_ons"]
         )
         if data.get("floor_amount") is not None:
             label = _("Floor (applied)") if data["floor_applied"] else _("Floor (not applied)")
-            amounts.append((label, data["floor_amount"]))
+            amounts.append((label, _money(data["floor_amount"])))
     sources = [
         {
             "label": SOURCE_LABELS.get(source["kind"], source["kind"]),
             "effective_from": source["effective_from"],
             "effective_to": source["effective_to"],
-            "source": source["source"],
+            "source": source_text(source["source"]),
             "is_demo": source["is_demo"],
         }
         for source in data.get("sources", [])
@@ -145,7 +169,7 @@ def calculation_rows(data: dict) -> dict:
     return {
         "checks": checks,
         "amounts": amounts,
-        "total": data.get("total"),
+        "total": _money(data.get("total")),
         "eligible": data.get("eligible"),
         "demo": data.get("demo"),
         "month": data.get("month"),

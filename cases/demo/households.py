@@ -14,7 +14,8 @@ from ..idnumbers import check_character
 from ..models import Asset, Household, Person, Town, Village
 
 DEMO_REF_PREFIX = "demo-"
-CHANGE_REASON = "Demo data"
+# The demo data is written as a town office would write it: in Chinese.
+CHANGE_REASON = "演示数据"
 AREA_CODE = "441900"  # Dongguan
 REFERENCE_DATE = datetime.date(2024, 6, 30)  # ages and evidence dates are computed on this day
 

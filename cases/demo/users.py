@@ -1,6 +1,9 @@
-"""The demo users of DOMAIN.md §2: a case worker and a town supervisor for every town, and the
-city supervisor, finance officer, auditor and administrator."""
+"""The demo users of DOMAIN.md §2: a case worker and a town supervisor for every town, two city
+supervisors (one proposes a standard change, the other confirms it), the finance officer,
+auditor and administrator. Each has a Chinese name, as the staff of a civil-affairs office do:
+pages and printed documents name people, not logins."""
 
+import random
 from collections.abc import Sequence
 
 from axes.models import AccessAttempt
@@ -12,14 +15,34 @@ from django.db import transaction
 from relief.history import with_actor
 
 from ..models import Role, StaffProfile, Town
-from .households import CHANGE_REASON
+from .households import CHANGE_REASON, FEMALE_CHARS, MALE_CHARS, SURNAMES
 
 CITY_USERS = (
     ("supervisor", Role.CITY_SUPERVISOR),
+    ("supervisor2", Role.CITY_SUPERVISOR),
     ("finance", Role.FINANCE),
     ("auditor", Role.AUDITOR),
     ("admin", Role.ADMINISTRATOR),
 )
+# (family name, given name) of the city users; the towns' staff get names drawn from their
+# username, the same on every run.
+CITY_NAMES = {
+    "supervisor": ("梁", "志华"),
+    "supervisor2": ("黄", "静怡"),
+    "finance": ("陈", "美玲"),
+    "auditor": ("何", "文斌"),
+    "admin": ("林", "晓东"),
+}
+
+
+def demo_name(username: str) -> tuple[str, str]:
+    """(family name, given name) of a demo user, fixed by the username."""
+    if username in CITY_NAMES:
+        return CITY_NAMES[username]
+    rng = random.Random(username)
+    male = rng.random() < 0.5
+    given = "".join(rng.choice((MALE_CHARS if male else FEMALE_CHARS)[:60]) for _ in range(2))
+    return rng.choice(SURNAMES[:40]), given
 
 
 def demo_users_ensure(*, password: str) -> int:
@@ -44,6 +67,7 @@ def demo_users_ensure(*, password: str) -> int:
             user.password = password_hash
             user.is_active = True
             user.is_staff = user.is_superuser = admin
+            user.last_name, user.first_name = demo_name(username)
             user.save()
             profile = StaffProfile.objects.filter(user=user).first()
             if profile is None or profile.role != role:

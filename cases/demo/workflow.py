@@ -117,7 +117,7 @@ def accept(ctx, application, day):
     )
 
 
-def visit(ctx, application, day, findings="Lives in a rented room; income as declared."):
+def visit(ctx, application, day, findings="租住单间，入户核实收入与申报一致。"):
     steps.application_home_visit_record(
         actor=worker(ctx, application),
         application=application,
@@ -161,7 +161,7 @@ def approve_dibao(ctx: Context, application: Application, start: int):
         actor=supervisor(ctx, application),
         application=application,
         approve=True,
-        reasons="Income and assets below the limits; no objection during the notice.",
+        reasons="家庭人均收入和财产均低于规定标准，公示期内无异议，同意纳入低保。",
         today=decided,
         now=at(decided),
     )
@@ -193,7 +193,7 @@ def run_supplement(ctx, application):
     steps.application_supplement_request(
         actor=worker(ctx, application),
         application=application,
-        items="Tenancy agreement and the last six months of wage slips.",
+        items="请补充租房合同及近六个月工资流水。",
         today=day,
         now=at(day),
     )
@@ -223,14 +223,14 @@ def run_approved_with_proposal(ctx, application):
         income_type=IncomeType.objects.get(code="wage"),
         monthly_amount=Decimal("300.00"),
         valid_from=grant.starts_month,
-        note="Extra shifts (reported at the re-check).",
+        note="复核时申报：户主加班，工资增加。",
         reason=CHANGE_REASON,
     )
     schedules.schedule_propose(
         grant=grant,
         from_month=grant.starts_month,
         actor=actor,
-        reason="Wage rose by 300.00 a month.",
+        reason="户主工资每月增加 300.00 元，重新核定保障金额。",
         today=ctx.back(0),
         now=at(ctx.back(0)),
     )
@@ -238,14 +238,14 @@ def run_approved_with_proposal(ctx, application):
 
 def run_rejected(ctx, application):
     accept(ctx, application, ctx.back(6))
-    visit(ctx, application, ctx.back(5), findings="A family car and a shop lease were found.")
-    opinion(ctx, application, ctx.back(4), recommend=False, note="Income above the standard.")
+    visit(ctx, application, ctx.back(5), findings="入户发现家庭有小汽车一辆，并租有商铺一间。")
+    opinion(ctx, application, ctx.back(4), recommend=False, note="家庭人均收入高于保障标准。")
     day = ctx.back(3)
     decisions.application_decide(
         actor=supervisor(ctx, application),
         application=application,
         approve=False,
-        reasons="Income per person is above the standard (DOMAIN.md §5).",
+        reasons="经核对，家庭人均收入高于当地低保标准，不符合低保条件。",
         today=day,
         now=at(day),
     )
@@ -258,7 +258,7 @@ def run_temporary(ctx, application):
         actor=supervisor(ctx, application),
         application=application,
         approve=True,
-        reasons="Hospital bills verified.",
+        reasons="医疗费用票据经核实无误，同意给予临时救助。",
         today=day,
         now=at(day),
     )
@@ -281,7 +281,7 @@ def run_emergency(ctx, application):
     decisions.application_emergency_approve(
         actor=supervisor(ctx, application),
         application=application,
-        reasons="House fire: paid first, file completed afterwards.",
+        reasons="住房失火，情况紧急，先行救助，事后补齐材料。",
         today=day,
         now=at(day),
     )
@@ -352,7 +352,7 @@ SCENARIOS = [
         [_p("周海林", "1964-05-27", True, "head", E.UNABLE)],
         Decimal("500.00"), run_temporary, start=3,
         proposed_amount=Decimal("3000.00"),
-        amount_basis="Hospital bills of 18,600 yuan after a stroke, 3,000 yuan not covered.",
+        amount_basis="户主脑卒中住院，医疗费用 18,600.00 元，医保报销后自付 3,000.00 元。",
     ),
     Scenario(
         "awaiting-approval", "chashan", "temp_expenditure",
@@ -360,14 +360,14 @@ SCENARIOS = [
          _p("袁嘉欣", "2011-02-19", False, "child", E.STUDENT)],
         Decimal("600.00"), run_awaiting_approval, start=8,
         proposed_amount=Decimal("2400.00"),
-        amount_basis="Kidney dialysis: 2,400 yuan of the last quarter not covered by insurance.",
+        amount_basis="肾透析治疗，上季度医保报销后自付 2,400.00 元。",
     ),
     Scenario(
         "approval-overdue", "chashan", "temp_emergency",
         [_p("冯志坚", "1968-12-15", True, "head", E.UNEMPLOYED)],
         Decimal("300.00"), run_approval_overdue, start=12,
         proposed_amount=Decimal("1500.00"),
-        amount_basis="Flooded ground-floor room in the July storm: bedding, a fridge, a week's rent.",
+        amount_basis="七月暴雨致首层住房进水，被褥、冰箱受损，需支付一周临时住宿费用。",
     ),
     Scenario(
         "emergency", "dongcheng", "temp_emergency",
@@ -376,7 +376,7 @@ SCENARIOS = [
         Decimal("1200.00"), run_emergency, start=1,
         procedure=Application.Procedure.EMERGENCY,
         proposed_amount=Decimal("2000.00"),
-        amount_basis="House fire on the night before: clothing, bedding and a month's rent.",
+        amount_basis="前一晚住房失火，需购置衣物、被褥，并支付一个月房租。",
     ),
 ]  # fmt: skip
 
@@ -442,7 +442,7 @@ def _register(ctx: Context, scenario: Scenario, town: Town, taken: set[str]) -> 
             income_type=IncomeType.objects.get(code="wage"),
             monthly_amount=scenario.wage,
             valid_from=datetime.date(2023, 1, 1),
-            note="Average of the six months before the application.",
+            note="申请前六个月的月平均收入。",
             reason=CHANGE_REASON,
         )
     return household

@@ -88,7 +88,7 @@ PERSON_COLUMNS = (
     "employment_status",
     "created_at",
 )
-EVIDENCE_NOTE = "Demo data"
+EVIDENCE_NOTE = "演示数据"
 
 
 def _joined_on(household: households.DemoHousehold, member: households.DemoMember) -> datetime.date:
@@ -261,7 +261,7 @@ def write_chunk_orm(chunk: list[households.DemoHousehold], income_types: dict[st
 
 
 def write_history(chunk: list[households.DemoHousehold]) -> None:
-    """The creation row ('+', reason "Demo data", no user) of every new row, set-based."""
+    """The creation row ('+', reason CHANGE_REASON, no user) of every new row, set-based."""
     household_ids = [h.pk for h in chunk]
     person_ids = [pk for h in chunk for pk in h.person_ids]
     now = timezone.now()

@@ -14,7 +14,16 @@ from relief.forms import DateInput, with_blank
 from relief.names import NameFormField
 
 from .. import selectors
-from ..models import Asset, Authorisation, Document, Household, IncomeType, Membership, Person
+from ..models import (
+    Asset,
+    Authorisation,
+    Document,
+    Grant,
+    Household,
+    IncomeType,
+    Membership,
+    Person,
+)
 from ..models.evidence import Source
 
 
@@ -59,8 +68,23 @@ class HouseholdFilterForm(forms.Form):
         required=False,
         choices=with_blank(Household.Status.choices, _("Any status")),
     )
+    scheme = forms.ChoiceField(label=_("Active grant of"), required=False)
+    grant_state = forms.ChoiceField(
+        label=_("Grant state"),
+        required=False,
+        choices=with_blank(Grant.State.choices, _("Any grant state")),
+    )
+    recheck = forms.ChoiceField(
+        label=_("Re-check"),
+        required=False,
+        choices=with_blank(
+            [("overdue", _("Overdue")), ("due_soon", _("Due soon"))], _("Any re-check date")
+        ),
+    )
 
-    def __init__(self, *args, towns=(), villages=(), **kwargs):
+    KEYS = ("search", "town", "village", "status", "scheme", "grant_state", "recheck")
+
+    def __init__(self, *args, towns=(), villages=(), schemes=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["town"].choices = with_blank(
             [(t.code, t.name) for t in towns], _("All my towns")
@@ -68,16 +92,15 @@ class HouseholdFilterForm(forms.Form):
         self.fields["village"].choices = with_blank(
             [(str(v.pk), str(v)) for v in villages], _("All villages and communities")
         )
+        self.fields["scheme"].choices = with_blank(
+            [(scheme.code, str(scheme)) for scheme in schemes], _("Any scheme")
+        )
 
     def filters(self) -> dict:
         """The valid filters, as household_list's keyword arguments."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        return {
-            key: data.get(key) or ""
-            for key in ("search", "town", "village", "status")
-            if key not in self.errors
-        }
+        return {key: data.get(key) or "" for key in self.KEYS if key not in self.errors}
 
 
 class HouseholdCreateForm(forms.Form):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from relief.dates import month_key, when
 from relief.errors import require_text, state_error
 from relief.history import with_actor
+from relief.money import format_money
 
 from .. import selectors
 from ..inbox import Message, notify_many
@@ -183,7 +184,7 @@ def _notify_proposer(entry: ScheduleEntry, *, confirmed: bool) -> None:
     ) % {
         "id": entry.pk,
         "grant": entry.grant_id,
-        "amount": entry.amount,
+        "amount": format_money(entry.amount),
         "month": month_key(entry.from_month),
     }
     notify_many(

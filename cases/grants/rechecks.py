@@ -43,6 +43,12 @@ def recheck_reminder_days() -> int:
     return int(getattr(settings, "RELIEF_RECHECK_REMINDER_DAYS", 30))
 
 
+def recheck_due_soon_until(today: datetime.date) -> datetime.date:
+    """The last day of the "due soon" window of re-checks: those due by then get their
+    reminder (and the lists' "due soon" mark)."""
+    return today + datetime.timedelta(days=recheck_reminder_days())
+
+
 def _add_months_to_day(day: datetime.date, n: int) -> datetime.date:
     """The same day n months later, or that month's last day (2024-08-31 + 6 → 2025-02-28)."""
     month = add_months(first_of_month(day), n)

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from relief.history import tracked_history
 from relief.names import NameField
@@ -101,7 +102,8 @@ class Person(models.Model):
         RETIRED = "retired", _("Retired")
         CHILD = "child", _("Child under working age")
 
-    name = NameField(_("name"), max_length=50)
+    # "name" alone is a thing's name (名称); a person's is 姓名.
+    name = NameField(pgettext_lazy("person", "name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, unique=True)
     id_tail = models.CharField(
         _("last four ID characters"), max_length=4, db_index=True, editable=False

@@ -12,10 +12,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from relief.history import tracked_history
+from relief.money import format_money
 
 from .evidence import IncomeType
 from .towns import Town
@@ -112,8 +113,17 @@ class DatedRule(models.Model):
         help_text=_("Where the rule comes from, e.g. 粤民规字〔2019〕9号, or “Demo value”."),
     )
 
+    # The source of the rules the migrations load as demo data (0004_schemes): an English
+    # gettext source string shown translated, like the scheme names; a source an administrator
+    # types (粤民规字〔2019〕9号) has no translation and shows as typed.
+    DEMO_SOURCE = gettext_noop("Demo value")
+
     class Meta:
         abstract = True
+
+    @property
+    def source_shown(self) -> str:
+        return gettext(self.source) if self.source else ""
 
     def covers(self, on) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
@@ -412,10 +422,14 @@ class Standard(DatedRule):
         verbose_name_plural = _("standards")
 
     def __str__(self):
-        return f"{self.scheme} {self.town or _('city-wide')} {self.monthly_amount}"
+        return f"{self.scheme} {self.area()} {format_money(self.monthly_amount)}"
 
     def key_label(self) -> str:
-        return f"{self.scheme}, {self.town or _('city-wide')}"
+        return f"{self.scheme}, {self.area()}"
+
+    def area(self) -> str:
+        # Outside the f-strings above: xgettext does not read inside them.
+        return str(self.town) if self.town else gettext("city-wide")
 
 
 class AddOn(DatedRule):

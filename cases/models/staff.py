@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from relief.history import tracked_history
+from relief.people import staff_name
 
 from .towns import Town
 
@@ -37,4 +38,4 @@ class StaffProfile(models.Model):
         verbose_name_plural = _("staff profiles")
 
     def __str__(self):
-        return f"{self.user.get_username()} ({self.get_role_display()})"
+        return f"{staff_name(self.user)} ({self.get_role_display()})"

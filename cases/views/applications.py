@@ -1,4 +1,4 @@
-"""Application pages: the list, a new application from a household's page, editing the draft,
+"""Application pages: a new application from a household's page, editing the draft,
 the application's page with its clocks, step log and step buttons, and the printable notices
 (受理通知书, 审批决定书).
 
@@ -12,7 +12,6 @@ from django.core.exceptions import (
     ObjectDoesNotExist,
     ValidationError,
 )
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,13 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from relief.forms import id_param
+from relief.money import format_money
 from relief.views import (
     Action,
     action_forms,
     error_summary,
     failed_summary,
-    querystring_without_page,
     run_action,
     submit_form,
 )
@@ -51,7 +49,6 @@ from ..forms.applications import (
 )
 from ..models import Application, ApplicationEvent, Clock, Scheme
 from ..permissions import case_reader_required, registry_editor_required
-from ..selectors import head_name, with_heads
 from ..workflow import decisions, services, steps
 from ..workflow import selectors as workflow
 from . import workflow_ui
@@ -77,57 +74,6 @@ ERROR_LABELS = {
 }
 
 
-# --- the list -------------------------------------------------------------------------------
-
-LIST_FILTERS = ("state", "scheme", "household")
-
-
-@require_GET
-@case_reader_required
-def application_list(request):
-    state = request.GET.get("state", "")
-    scheme = request.GET.get("scheme", "")
-    household = request.GET.get("household", "")
-    household = id_param(household) or ""
-    rows = workflow_ui.with_next_due(
-        workflow.application_list(
-            user=request.user,
-            state=state if state in Application.State.values else "",
-            scheme=scheme,
-            household=household or None,
-        )
-    ).order_by("-id")
-    page = Paginator(with_heads(rows), PAGE_SIZE).get_page(request.GET.get("page"))
-    today = timezone.localdate()
-    soon = workflow_ui.soon_until(today)
-    return render(
-        request,
-        "cases/applications/list.html",
-        {
-            "page": page,
-            "rows": [
-                (
-                    application,
-                    head_name(application.household),
-                    workflow_ui.deadline_mark(
-                        application.next_due,
-                        today=today,
-                        soon=soon,
-                        paused=application.paused_since is not None,
-                    ),
-                )
-                for application in page.object_list
-            ],
-            "states": Application.State.choices,
-            "schemes": Scheme.objects.order_by("code"),
-            "state": state,
-            "scheme": scheme,
-            "household": household,
-            "filters_query": querystring_without_page(request.GET, LIST_FILTERS),
-        },
-    )
-
-
 # --- new and edit ---------------------------------------------------------------------------
 
 
@@ -145,9 +91,9 @@ def band_texts(household, today) -> list[str]:
             "supervisor decides."
         ) % {
             "scheme": scheme,
-            "minimum": band.minimum,
-            "maximum": band.maximum,
-            "threshold": band.town_threshold,
+            "minimum": format_money(band.minimum),
+            "maximum": format_money(band.maximum),
+            "threshold": format_money(band.town_threshold),
         }
         if band.demo:
             text += " " + _("(demo value)")
@@ -438,6 +384,7 @@ EVENT_DATA_LABELS = {
     "objections": gettext_lazy("objections"),
     "paused_from": gettext_lazy("paused from"),
 }
+MONEY_KEYS = {"amount", "total"}
 
 
 def event_details(event) -> tuple[list, list]:
@@ -445,7 +392,7 @@ def event_details(event) -> tuple[list, list]:
     as "Label: message" lines."""
     data = event.data or {}
     details = [
-        (EVENT_DATA_LABELS[key], data[key])
+        (EVENT_DATA_LABELS[key], format_money(data[key]) if key in MONEY_KEYS else data[key])
         for key in EVENT_DATA_LABELS
         if data.get(key) not in (None, "")
     ]

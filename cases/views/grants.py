@@ -23,6 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from relief.dates import first_of_month, month_key
 from relief.forms import id_param
+from relief.money import format_money
+from relief.sorting import Sort
 from relief.views import (
     Action,
     action_forms,
@@ -82,12 +84,25 @@ def recheck_mark(grant: Grant, *, today: datetime.date) -> str:
         return ""
     if due < today:
         return "overdue"
-    if due <= today + datetime.timedelta(days=schedules.recheck_reminder_days()):
+    if due <= schedules.recheck_due_soon_until(today):
         return "due_soon"
     return ""
 
 
 # --- the list -------------------------------------------------------------------------------
+
+LIST_FILTERS = ("state", "scheme", "town", "household")
+# The sortable columns: column → the fields it orders by (relief/sorting.py).
+GRANT_SORTS = {
+    "id": ("id",),
+    "scheme": ("scheme__code",),
+    "head": ("head_name",),
+    "town": ("town__code",),
+    "state": ("state",),
+    "months": ("starts_month",),
+    "amount": ("confirmed_amount",),
+    "recheck": ("recheck_due_on",),
+}
 
 
 @require_GET
@@ -114,6 +129,11 @@ def grant_list(request):
     rows = schedules.with_confirmed_amount(
         rows.select_related("household"), month=first_of_month(today)
     )
+    keep = querystring_without_page(request.GET, LIST_FILTERS)
+    sort = Sort.from_params(request.GET, GRANT_SORTS, default="-id", keep=keep)
+    if sort.column == "head":
+        rows = rows.annotate(head_name=selectors.head_name_of("household_id"))
+    rows = rows.order_by(*sort.order_by)
     page = Paginator(with_heads(rows), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -128,9 +148,8 @@ def grant_list(request):
             "show_town_filter": len(towns) > 1,
             "household": household,
             "today": today,
-            "filters_query": querystring_without_page(
-                request.GET, ("state", "scheme", "town", "household")
-            ),
+            "sort": sort,
+            "filters_query": sort.query,
             "can_propose_standard_change": role_of(user) == Role.CITY_SUPERVISOR,
         },
     )
@@ -152,7 +171,7 @@ def _proposed(entry, data) -> str:
     text = _(
         "Proposed %(amount)s yuan a month from %(month)s: it pays nothing until a second "
         "person confirms it."
-    ) % {"amount": entry.amount, "month": month_key(entry.from_month)}
+    ) % {"amount": format_money(entry.amount), "month": month_key(entry.from_month)}
     if entry.calculation.get("eligible") is False:
         text += " " + refusal_message(entry.calculation)
     return text

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from relief.people import staff_name
+
 from .. import selectors
 from ..idnumbers import mask_id_number
 from ..models import (
@@ -247,7 +249,7 @@ def household_timeline(*, user, household) -> list[Entry]:
                     subject=_subject(kind, row, names),
                     action=str(ACTION_LABELS.get(row.history_type, row.history_type)),
                     history_type=row.history_type,
-                    user=row.history_user.get_username() if row.history_user else "",
+                    user=staff_name(row.history_user),
                     reason=row.history_change_reason or "",
                     changes=changes,
                 )

@@ -14,41 +14,74 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from relief import tabular
+from relief import search, tabular
 from relief.errors import NestedValidationError
+from relief.sorting import Sort
 from relief.views import apply_service_errors, error_summary, querystring_without_page, save_edit
 
-from .. import selectors, services
+from .. import grants, selectors, services
 from ..forms.registry import (
     HouseholdCreateForm,
     HouseholdEditForm,
     HouseholdFilterForm,
     MemberFormSet,
 )
-from ..models import Membership
+from ..models import Membership, Scheme
 from ..permissions import case_reader_required, registry_editor_required
 
 PAGE_SIZE = 25
-FILTER_KEYS = ("search", "town", "village", "status")
+FILTER_KEYS = HouseholdFilterForm.KEYS
 EXPORT_CHUNK = 500
 MAX_MEMBER_ROWS = 20
 
 
-def _filter_form(request) -> HouseholdFilterForm:
+def _filter_form(request, params) -> HouseholdFilterForm:
     towns = list(selectors.towns_in_scope(request.user))
     villages = selectors.villages_in_scope(request.user)
-    town_code = request.GET.get("town", "")
+    town_code = params.get("town", "")
     if town_code:
         villages = villages.filter(town__code=town_code)
-    return HouseholdFilterForm(request.GET or None, towns=towns, villages=villages)
+    return HouseholdFilterForm(
+        params or None,
+        towns=towns,
+        villages=villages,
+        schemes=Scheme.objects.order_by("code"),
+    )
 
 
-@require_GET
+def _households(request, params):
+    """The filter form, the list's order and its households, from the list's parameters
+    (with the search term a ?q= key stands for put back)."""
+    form = _filter_form(request, params)
+    filters = form.filters() if form.is_bound else {}
+    # The filters as the URL carries them (a private term as its ?q= key), for the headers'
+    # links and the pages.
+    keep = querystring_without_page(request.GET, (*FILTER_KEYS, search.TOKEN_PARAM))
+    sort = Sort.from_params(params, selectors.HOUSEHOLD_SORTS, default="-id", keep=keep)
+    today = timezone.localdate()
+    households = selectors.household_list(
+        user=request.user,
+        order_by=sort.order_by if sort.param else None,
+        today=today,
+        recheck_soon_until=grants.recheck_due_soon_until(today),
+        **filters,
+    )
+    return form, filters, sort, households
+
+
+@require_http_methods(["GET", "POST"])
 @case_reader_required
 def household_list(request):
-    form = _filter_form(request)
-    filters = form.filters() if form.is_bound else {}
-    households = selectors.household_list(user=request.user, **filters)
+    """The households of the user's towns. The search form is POSTed: a term with digits (an
+    ID number or its tail) is kept in the session and the list is shown at ?q=<key>, so no ID
+    number is ever in a URL (relief/search.py); a name stays in the URL as ?search=."""
+    url = reverse("cases:household-list")
+    if request.method == "POST":
+        return search.search_redirect(request, url, (*FILTER_KEYS, "sort"))
+    if search.private_search_in_url(request):
+        return search.redirect_to_key(request, url, (*FILTER_KEYS, "sort"))
+    params, expired = search.search_params(request)
+    form, filters, sort, households = _households(request, params)
     page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
         (household, selectors.head_among(household.current_memberships))
@@ -61,7 +94,9 @@ def household_list(request):
             "form": form,
             "page": page,
             "rows": rows,
-            "filters_query": querystring_without_page(request.GET, FILTER_KEYS),
+            "sort": sort,
+            "filters_query": sort.query,
+            "search_expired": expired,
             "search_limit": selectors.SEARCH_LIMIT,
             "search_limited": bool(filters.get("search"))
             and page.paginator.count >= selectors.SEARCH_LIMIT,
@@ -113,13 +148,13 @@ def _csv_lines(households):
 @require_GET
 @case_reader_required
 def household_export(request):
-    """The list as CSV, with the list's filters and scope, masked IDs, and an audit event."""
-    form = _filter_form(request)
-    filters = form.filters() if form.is_bound else {}
-    if form.is_bound and form.errors:
+    """The list as CSV, with the list's filters, order and scope, masked IDs, and an audit
+    event."""
+    params, expired = search.search_params(request)
+    form, filters, _sort, households = _households(request, params)
+    if expired or (form.is_bound and form.errors):
         # Export exactly what was asked for or nothing: the list page shows what is wrong.
         return redirect(f"{reverse('cases:household-list')}?{request.GET.urlencode()}")
-    households = selectors.household_list(user=request.user, **filters)
     services.export_recorded(
         actor=request.user,
         what="households",

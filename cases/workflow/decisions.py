@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy
 from relief.dates import when
 from relief.errors import require_text
 from relief.models import AuditEvent
+from relief.money import format_money
+from relief.people import staff_name
 from relief.services import record
 
 from .. import inbox
@@ -102,7 +104,7 @@ def _require_city_when_needed(actor, application: Application, amount, today) ->
                 "The amount %(amount)s yuan is above the town's approval threshold of "
                 "%(threshold)s yuan: the city supervisor decides it."
             )
-            % {"amount": amount, "threshold": band.town_threshold}
+            % {"amount": format_money(amount), "threshold": format_money(band.town_threshold)}
         )
 
 
@@ -207,7 +209,7 @@ def _decided(application, *, actor, approve: bool, reasons: str, now) -> None:
         % {
             "id": application.pk,
             "decision": application.get_decision_display().lower(),
-            "user": actor.get_username(),
+            "user": staff_name(actor),
         },
         application=application,
     )
@@ -282,7 +284,7 @@ def _approve_temporary(*, actor, application, approved_amount, reasons, today, n
                     "worker proposes the amount and states its basis); to change it, the case "
                     "worker changes the proposal."
                 )
-                % {"amount": amount}
+                % {"amount": format_money(amount)}
             }
         )
     calculation = current_calculation(application, today)

@@ -69,6 +69,11 @@ class ReturnResultSerializer(serializers.Serializer):
     rows = serializers.IntegerField()
     paid_rows = serializers.IntegerField()
     failed_rows = serializers.IntegerField()
+    paid_lines = serializers.IntegerField(
+        help_text="Payment lines paid, as the reconciliation counts them (a row may hold "
+        "several lines of one payee)."
+    )
+    failed_lines = serializers.IntegerField(help_text="Payment lines failed.")
     paid_amount = money_field()
     failed_amount = money_field()
     repayments = serializers.IntegerField(help_text="Recovery repayments from paid deductions.")

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from relief.history import tracked_history
@@ -32,8 +33,12 @@ class BankFileLayout(models.Model):
         verbose_name = _("bank file layout")
         verbose_name_plural = _("bank file layouts")
 
+    # The layout the migrations load: its name is an English gettext source string shown
+    # translated, like the scheme names; a layout an administrator names shows as named.
+    DEFAULT_NAME = gettext_noop("Standard batch transfer (序号 户名 账号 金额 身份证号 摘要)")
+
     def __str__(self):
-        return self.name
+        return gettext(self.name)
 
 
 class BankFile(models.Model):

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from cases.models import Grant, Person, Town
@@ -55,8 +56,18 @@ class PaymentRule(models.Model):
         verbose_name = _("payment rule")
         verbose_name_plural = _("payment rules")
 
+    # The source of the rule the migrations load: an English gettext source string shown
+    # translated, like the scheme names; a source an administrator types shows as typed.
+    DEFAULT_SOURCE = gettext_noop(
+        "DOMAIN.md §9: deduction only where the city's rules allow it, off by default"
+    )
+
     def __str__(self):
         return f"{self.effective_from}: {self.deduction_cap_percent}%"
+
+    @property
+    def source_shown(self) -> str:
+        return gettext(self.source) if self.source else ""
 
 
 class PaymentRun(models.Model):

@@ -35,11 +35,12 @@ from cases.inbox import Message, notify_many
 from cases.models import Notification, Role, StaffProfile
 from cases.permissions import role_of
 from relief.history import with_actor
-from relief.money import ZERO
+from relief.money import ZERO, format_money
 from relief.services import record
 from relief.tabular import ImportReport
 
 from ..models import BackPay, BankReturn, Batch, PaymentLine, Recovery, RecoveryRepayment
+from ..selectors import batch_status_totals
 from .checking import FAILED, MAX_LISTED_PROBLEMS, PAID, Checked, bank_return_check, yuan
 
 __all__ = [
@@ -90,10 +91,36 @@ class ReturnResult:
     settled_backpays: int = 0
     # Deducted money no confirmed recovery of the grant was still waiting for (see docs).
     unallocated_deductions: Decimal = ZERO
+    # The batch's payment lines by status after the import (payments.selectors.
+    # batch_status_totals): what the reconciliation page counts. A bank row may hold several
+    # lines of one payee, so these can exceed the rows.
+    lines: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.outcome != self.REJECTED
+
+    @property
+    def paid_lines(self) -> int:
+        return self.lines.get(PAID, {}).get("lines", 0)
+
+    @property
+    def failed_lines(self) -> int:
+        return self.lines.get(FAILED, {}).get("lines", 0)
+
+    def summary(self) -> str:
+        """What an imported return did, counted as the reconciliation page counts it."""
+        paid = self.lines.get(PAID, {"lines": 0, "amount": ZERO})
+        failed = self.lines.get(FAILED, {"lines": 0, "amount": ZERO})
+        return _(
+            "Return imported: %(paid)d payments paid (%(paid_amount)s yuan), %(failed)d failed "
+            "(%(failed_amount)s yuan). The batch is reconciled."
+        ) % {
+            "paid": paid["lines"],
+            "paid_amount": format_money(paid["amount"]),
+            "failed": failed["lines"],
+            "failed_amount": format_money(failed["amount"]),
+        }
 
 
 def _require_finance(actor) -> None:
@@ -193,6 +220,7 @@ def bank_return_import(
         batch.reconciled_at = now
         with_actor(batch, actor, _("Bank return %(file)s imported") % {"file": file_name})
         batch.save()
+        result.lines = batch_status_totals(batch)
         result.bank_return = BankReturn.objects.create(
             batch=batch,
             sha256=sha256,

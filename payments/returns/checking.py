@@ -11,7 +11,7 @@ from django.db.models import Count, Max, Sum
 from django.utils.translation import gettext as _
 
 from relief import tabular
-from relief.money import to_fen
+from relief.money import format_money, to_fen
 from relief.tabular import ImportReport, RowError, TabularError
 
 from ..bankfiles import FIELDS, TOTALS_LABEL, batch_row_lines, default_layout, layout_columns
@@ -315,9 +315,9 @@ class _Checker:
                     "the amount %(amount)s does not match the batch's row 序号 %(seq)d (%(expected)s)"
                 )
                 % {
-                    "amount": yuan(amount_fen),
+                    "amount": format_money(yuan(amount_fen)),
                     "seq": seq,
-                    "expected": yuan(expected.fens[position]),
+                    "expected": format_money(yuan(expected.fens[position])),
                 },
             )
         if status is None or not matches:
@@ -371,12 +371,19 @@ class _Checker:
                 row,
                 TOTALS_LABEL,
                 _("the totals line says %(total)s yuan but the file's rows add up to %(sum)s")
-                % {"total": yuan(total_fen), "sum": yuan(self.file_fen)},
+                % {
+                    "total": format_money(yuan(total_fen)),
+                    "sum": format_money(yuan(self.file_fen)),
+                },
             )
         if total_fen is not None and total_fen != expected.total_fen:
             add(
                 row,
                 TOTALS_LABEL,
                 _("the totals line says %(total)s yuan but batch #%(batch)d pays %(sum)s")
-                % {"total": yuan(total_fen), "batch": batch.pk, "sum": yuan(expected.total_fen)},
+                % {
+                    "total": format_money(yuan(total_fen)),
+                    "batch": batch.pk,
+                    "sum": format_money(yuan(expected.total_fen)),
+                },
             )

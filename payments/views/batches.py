@@ -308,19 +308,7 @@ def batch_return_upload(request, pk):
     if result.outcome == ReturnResult.REPEAT:
         messages.info(request, _("This return file was already imported: nothing changed."))
     else:
-        messages.success(
-            request,
-            _(
-                "Return imported: %(paid)d rows paid (%(paid_amount)s yuan), %(failed)d failed "
-                "(%(failed_amount)s yuan). The batch is reconciled."
-            )
-            % {
-                "paid": result.paid_rows,
-                "paid_amount": result.paid_amount,
-                "failed": result.failed_rows,
-                "failed_amount": result.failed_amount,
-            },
-        )
+        messages.success(request, result.summary())
     return redirect("payments:batch-reconciliation", pk=batch.pk)
 
 
@@ -334,13 +322,7 @@ def batch_reconciliation(request, pk):
     the bank's reason, a link to its grant to fix the payee account, and whether it has been
     reissued (and in which batch). A fixed number of queries whatever the number of lines."""
     batch = _batch_get(request.user, pk)
-    by_status = {
-        row["status"]: {"lines": row["n"], "amount": to_fen(row["amount"] or ZERO)}
-        for row in batch.lines.order_by()
-        .values("status")
-        .annotate(n=Count("id"), amount=Sum("amount"))
-    }
-    empty = {"lines": 0, "amount": ZERO}
+    by_status = selectors.batch_status_totals(batch)
     confirmed = PayeeAccount.objects.filter(
         grant=OuterRef("grant_id"), state=PayeeAccount.State.CONFIRMED
     )
@@ -363,9 +345,9 @@ def batch_reconciliation(request, pk):
         "payments/reconciliation.html",
         {
             "batch": batch,
-            "paid": by_status.get(LineStatus.PAID, empty),
-            "failed": by_status.get(LineStatus.FAILED, empty),
-            "pending": by_status.get(LineStatus.PENDING, empty),
+            "paid": by_status[LineStatus.PAID],
+            "failed": by_status[LineStatus.FAILED],
+            "pending": by_status[LineStatus.PENDING],
             "returns": list(batch.returns.select_related("imported_by").order_by("-id")),
             "page": page,
         },

@@ -18,7 +18,7 @@ from cases.permissions import case_reader_required
 from relief import tabular
 from relief.dates import add_months, first_of_month, month_key
 from relief.models import AuditEvent
-from relief.money import ZERO
+from relief.money import ZERO, format_money
 from relief.services import record
 from relief.views import apply_service_errors, error_summary
 
@@ -167,10 +167,10 @@ def city_totals_csv(request):
                 row.town_code,
                 row.town_name,
                 month_key(row.month),
-                row.due,
-                row.paid,
-                row.corrected,
-                row.difference,
+                *(
+                    format_money(value)
+                    for value in (row.due, row.paid, row.corrected, row.difference)
+                ),
             ]
         )
     response = HttpResponse(

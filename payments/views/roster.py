@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from cases import selectors as case_selectors
 from cases.permissions import case_reader_required
 from relief.money import ZERO
 
@@ -17,7 +18,13 @@ from ..bankfiles import roster_rows
 @require_GET
 @case_reader_required
 def batch_roster(request, pk):
-    batch = selectors.batch_get(user=request.user, pk=pk)
+    # Its signatories are named by name or role title (cases' signatory filter): read with it.
+    batch = case_selectors.get_in_scope(
+        selectors.batches_in_scope(request.user).select_related(
+            "town", "submitted_by__staff", "approved_by__staff"
+        ),
+        pk=pk,
+    )
     rows = roster_rows(batch)
     total = sum((row.amount for row in rows), ZERO)
     returned = batch.returns.aggregate(paid=Sum("paid_amount"), failed=Sum("failed_amount"))

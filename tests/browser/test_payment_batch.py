@@ -61,7 +61,7 @@ def test_town_supervisor_approves_and_finance_downloads_the_bank_file(new_contex
     page.get_by_test_id("nav-payments").click()
     page.wait_for_url("**/payments/batches/")
     row = page.get_by_test_id(f"batch-{batch.pk}")
-    assert "3050.00" in row.inner_text()
+    assert "3,050.00" in row.inner_text()
     assert "supervisor" in row.inner_text()  # the maker
     row.locator(f"a[href='/payments/batches/{batch.pk}/']").click()
     page.wait_for_url(f"**/payments/batches/{batch.pk}/")

@@ -73,7 +73,7 @@ def test_worker_submits_and_accepts_then_the_supervisor_approves_from_the_queue(
     page.goto(f"/cases/households/{household.pk}/")
     page.get_by_test_id("new-application").click()
     page.wait_for_url(f"**/cases/households/{household.pk}/applications/new/")
-    assert "8100.00" in page.content()  # the band is shown next to the amount
+    assert "8,100.00" in page.content()  # the band is shown next to the amount
     page.select_option("#id_scheme", str(scheme("temp_expenditure").pk))
     page.select_option("#id_procedure", "general")
     page.fill("#id_proposed_amount", "3000.00")
@@ -139,9 +139,9 @@ def test_worker_submits_and_accepts_then_the_supervisor_approves_from_the_queue(
     assert application.decided_by.username == "supervisor-chashan"
     grant = Grant.objects.get(application=application)
     assert grant.approved_amount == Decimal("3000.00")
-    assert page.get_by_test_id("approved-amount").inner_text() == "3000.00"
+    assert page.get_by_test_id("approved-amount").inner_text() == "3,000.00"
     assert f"#{grant.pk}" in page.get_by_test_id("grant").inner_text()
-    assert "3000.00" in page.get_by_test_id("grant-schedule").inner_text()
+    assert "3,000.00" in page.get_by_test_id("grant-schedule").inner_text()
     assert "status-app-approved" in page.get_by_test_id("application-state").get_attribute("class")
     assert page.get_by_test_id("steps").count() == 0  # nothing left to decide
     page.screenshot(path=tmp_path / "approved.png", full_page=True)

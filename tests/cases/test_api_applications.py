@@ -442,7 +442,7 @@ def test_above_the_threshold_the_town_supervisor_gets_403_and_the_city_approves(
     on(D["visited"])
     response = post(supervisor_chashan, pk, "decide", {"approve": True})
     assert response.status_code == 403
-    assert "5000.00" in response.json()["detail"]
+    assert "5,000.00" in response.json()["detail"]
     response = post(city_supervisor, pk, "decide", {"approve": True})
     assert response.status_code == 200, response.json()
     assert response.json()["approved_amount"] == "6000.00"
@@ -481,7 +481,7 @@ def test_deciding_another_amount_than_the_proposed_one_is_a_400(
     response = post(supervisor_chashan, pk, "decide", body)
     assert response.status_code == 400
     assert set(response.json()) == {"approved_amount"}
-    assert "proposed amount of 3000.00 yuan" in response.json()["approved_amount"][0]
+    assert "proposed amount of 3,000.00 yuan" in response.json()["approved_amount"][0]
     assert Application.objects.get(pk=pk).state == "accepted"
     assert not Grant.objects.exists()
     body["approved_amount"] = "3000.00"
@@ -514,7 +514,7 @@ def test_a_lower_amount_does_not_bring_a_city_application_to_the_town(
     on(D["visited"])
     response = post(supervisor_chashan, pk, action, body)
     assert response.status_code == 403
-    assert "5000.00" in response.json()["detail"]
+    assert "5,000.00" in response.json()["detail"]
     application = Application.objects.get(pk=pk)
     assert (application.state, application.needs_city) == ("accepted", True)
     assert not Grant.objects.exists()

@@ -653,7 +653,7 @@ def test_proposed_amount_outside_the_band_is_rejected_naming_proposed_amount(amo
         )
     message = error.value.message_dict["proposed_amount"][0]
     assert "100.00" in message
-    assert "7800.00" in message
+    assert "7,800.00" in message
     assert "2024-03-01" in message
 
 
@@ -704,7 +704,7 @@ def test_partial_explains_the_stored_calculation():
     assert "999.9967" in html  # per-capita shown to 4 places
     assert "900.01" in html
     assert "Add-on:" in html and "Elderly" in html
-    assert "1030.01" in html
+    assert "1,030.01" in html
     assert "failed" not in html
 
 

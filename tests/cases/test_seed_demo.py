@@ -89,9 +89,9 @@ def test_city_users_have_their_roles_and_no_towns(seeded):
 
 
 @pytest.mark.django_db
-def test_exactly_the_76_demo_users_exist_and_only_admin_reaches_the_admin_site(seeded):
+def test_exactly_the_77_demo_users_exist_and_only_admin_reaches_the_admin_site(seeded):
     User = get_user_model()
-    assert User.objects.count() == 36 * 2 + 4
+    assert User.objects.count() == 36 * 2 + 5  # two city supervisors, finance, auditor, admin
     assert list(User.objects.filter(is_staff=True).values_list("username", flat=True)) == ["admin"]
     assert User.objects.get(username="admin").is_superuser
 
@@ -278,9 +278,7 @@ def test_history_has_a_creation_row_for_every_seeded_row(seeded):
     for model in (Household, Person, Membership, IncomeLine, Asset):
         rows = model.history.all()
         assert rows.count() == model.objects.count()
-        assert set(rows.values_list("history_type", "history_change_reason")) == {
-            ("+", "Demo data")
-        }
+        assert set(rows.values_list("history_type", "history_change_reason")) == {("+", "演示数据")}
     household = Household.objects.first()
     assert household.history.get().import_ref == household.import_ref
 
@@ -545,3 +543,33 @@ def test_seed_demo_creates_the_demo_applications_by_default(db):
         demo_workflow.SCENARIOS
     )
     assert Household.objects.filter(import_ref__startswith="demo-").count() == 3
+
+
+@pytest.mark.django_db
+def test_two_city_supervisors_can_propose_and_confirm_a_standard_change(seeded):
+    """A standard change is confirmed by a second city supervisor: the demo has two."""
+    city = StaffProfile.objects.filter(role=Role.CITY_SUPERVISOR)
+    assert sorted(city.values_list("user__username", flat=True)) == ["supervisor", "supervisor2"]
+
+
+@pytest.mark.django_db
+def test_every_demo_user_has_a_chinese_name(seeded):
+    """Pages and printed documents name staff by their names, not their logins."""
+    for user in get_user_model().objects.all():
+        name = user.last_name + user.first_name
+        assert name and all("\u4e00" <= char <= "\u9fff" for char in name), user.username
+
+
+def test_the_readme_and_make_run_name_every_city_demo_user():
+    """`make run` prints the demo logins and the README lists them: both name every city user
+    seed_demo makes, the second city supervisor included."""
+    from pathlib import Path
+
+    from cases.demo.users import CITY_USERS
+
+    root = Path(settings.BASE_DIR)
+    readme = root.joinpath("README.md").read_text(encoding="utf-8")
+    makefile = root.joinpath("Makefile").read_text(encoding="utf-8")
+    for username, _role in CITY_USERS:
+        assert f"| `{username}` |" in readme, username
+        assert f'@echo "    {username} ' in makefile, username

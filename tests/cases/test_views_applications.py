@@ -130,11 +130,11 @@ def test_new_application_form_shows_the_band_next_to_the_amount(client, worker_c
     assert response.status_code == 200
     help_text = str(response.context["form"].fields["proposed_amount"].help_text)
     # Demo rule: 100.00 up to 6 × the dibao standard in force (1,350.00 since 2025-07).
-    assert "100.00 to 8100.00 yuan" in help_text
-    assert "above 5000.00 yuan the city supervisor decides" in help_text
+    assert "100.00 to 8,100.00 yuan" in help_text
+    assert "above 5,000.00 yuan the city supervisor decides" in help_text
     assert "demo value" in help_text
     content = response.content.decode()
-    assert "8100.00" in content
+    assert "8,100.00" in content
     assert 'name="scheme"' in content
 
 
@@ -730,7 +730,7 @@ def test_decision_notice_of_an_approval_explains_the_amount(
     assert response.status_code == 200
     assert "Decision notice" in content
     assert "was approved on" in content
-    assert "3000.00" in content and "Verified" in content
+    assert "3,000.00" in content and "Verified" in content
     assert 'data-testid="calculation"' in content
     assert_no_personal_identifiers(content, application.household)
 
@@ -761,7 +761,7 @@ def test_decision_notice_of_a_dibao_approval_gives_the_monthly_amount_and_why(
     content = response.content.decode()
     # Standard 1,300.00, income 1,000.00 for two members: (1300 − 500) × 2, from the next month.
     assert "Monthly amount from 2024-03 (yuan)" in content
-    assert 'data-testid="decision-amount">1600.00<' in content
+    assert 'data-testid="decision-amount">1,600.00<' in content
     assert 'data-testid="calculation-total"' in content
     assert_no_personal_identifiers(content, application.household)
 
@@ -1054,7 +1054,7 @@ def test_public_board_needs_no_login_and_shows_only_the_notice(client, worker_ch
     assert "张*明" in content and "张小明" not in content
     assert "茶山" in content and "南社村" in content
     notice = application.notice
-    assert str(notice.amount) in content
+    assert f"{notice.amount:,.2f}" in content
     assert notice.starts_on.isoformat() in content and notice.ends_on.isoformat() in content
     assert_no_personal_identifiers(content, household)
     assert "Serious illness" not in content and "serious" not in content.lower()

@@ -68,6 +68,9 @@ def test_export_applies_the_lists_filters_and_records_them(client, city_supervis
         "town": "441900113",
         "village": "",
         "status": "",
+        "scheme": "",
+        "grant_state": "",
+        "recheck": "",
     }
 
 

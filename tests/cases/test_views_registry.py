@@ -487,7 +487,7 @@ def test_income_line_is_recorded_and_shown(client, worker_chashan, registry):
     line = IncomeLine.objects.get()
     assert line.monthly_amount == Decimal("1850.50")
     assert line.person == registry.chashan_head
-    assert "1850.50" in client.get(detail_url(registry.chashan)).content.decode()
+    assert "1,850.50" in client.get(detail_url(registry.chashan)).content.decode()
 
 
 def test_income_line_ending_before_it_starts_is_refused_on_valid_to(

@@ -240,7 +240,7 @@ def test_temporary_submission_needs_an_amount_within_the_band_and_its_basis(work
         )
     )
     assert set(errors) == {"proposed_amount", "amount_basis", "instalments"}
-    assert "7800.00" in errors["proposed_amount"][0]
+    assert "7,800.00" in errors["proposed_amount"][0]
 
 
 def test_a_proposed_amount_outside_the_band_is_refused_when_the_draft_is_saved(worker_chashan):
@@ -853,7 +853,7 @@ def test_above_the_threshold_the_town_supervisor_may_not_decide(
 ):
     application = temporary(worker_chashan, amount="6000.00")
     assert clock(application, Clock.Kind.APPROVAL).holder_role == "city_supervisor"
-    with pytest.raises(PermissionDenied, match="5000.00"):
+    with pytest.raises(PermissionDenied, match="5,000.00"):
         decisions.application_decide(
             actor=supervisor_chashan, application=application, approve=True, today=D["visited"]
         )
@@ -958,7 +958,7 @@ def test_the_approver_approves_the_proposed_amount_and_no_other(
         lambda: decide_temporary(supervisor_chashan, application, Decimal("2500.00"), emergency)
     )
     assert set(errors) == {"approved_amount"}
-    assert "proposed amount of 3000.00 yuan" in errors["approved_amount"][0]
+    assert "proposed amount of 3,000.00 yuan" in errors["approved_amount"][0]
     assert "the case worker changes the proposal" in errors["approved_amount"][0]
     application.refresh_from_db()
     assert (application.state, application.approved_amount) == (State.ACCEPTED, None)
@@ -980,7 +980,7 @@ def test_a_lower_amount_does_not_let_the_town_supervisor_approve_above_the_thres
     )
     application.refresh_from_db()
     assert application.needs_city
-    with pytest.raises(PermissionDenied, match="5000.00"):
+    with pytest.raises(PermissionDenied, match="5,000.00"):
         decide_temporary(supervisor_chashan, application, Decimal("4000.00"), emergency)
     application.refresh_from_db()
     assert (application.state, application.needs_city) == (State.ACCEPTED, True)
@@ -996,7 +996,7 @@ def test_the_city_decides_when_todays_threshold_puts_the_proposal_above_it(
     SchemeRule.objects.filter(scheme__code="temp_expenditure").update(
         town_threshold=Decimal("2000.00")
     )
-    with pytest.raises(PermissionDenied, match="2000.00"):
+    with pytest.raises(PermissionDenied, match="2,000.00"):
         decide_temporary(supervisor_chashan, application)
     decide_temporary(city_supervisor, application)
     application.refresh_from_db()

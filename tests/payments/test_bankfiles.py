@@ -295,7 +295,7 @@ def test_the_towns_and_city_roles_read_the_roster_with_masked_numbers(client, pe
     id_number = account.payee.id_number
     assert f"{id_number[:6]}********{id_number[-4:]}" in page and id_number not in page
     assert account.account_holder in page
-    assert "4030.50" in page and "2026-12 低保" in page
+    assert "4,030.50" in page and "2026-12 低保" in page
 
 
 def test_the_roster_shows_the_banks_answer_once_reconciled(client, worker_chashan):

@@ -40,8 +40,10 @@ def test_import_then_repeat_both_exit_0_and_say_which(sent_batch, tmp_path, fina
 
     out, _err = run("--batch", str(batch.pk), path, "--user", "finance")
 
-    assert f"Imported {path} for batch #{batch.pk}: 3 rows, 2 paid" in out
-    assert "1 failed (1450.00 yuan)" in out
+    assert (
+        f"Imported {path} for batch #{batch.pk} (3 rows). Return imported: 2 payments paid" in out
+    )
+    assert "1 failed (1,450.00 yuan)" in out
     assert BankReturn.objects.get().imported_by == finance
 
     out, _err = run("--batch", str(batch.pk), path, "--user", "finance")

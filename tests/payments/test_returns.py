@@ -308,8 +308,8 @@ def test_a_wrong_total_rejects_the_whole_file_with_a_report(finance):
 
     assert result.outcome == ReturnResult.REJECTED and not result.ok
     assert problems(result) == [
-        (5, "合计", "the totals line says 4030.00 yuan but the file's rows add up to 4030.50"),
-        (5, "合计", f"the totals line says 4030.00 yuan but batch #{batch.pk} pays 4030.50"),
+        (5, "合计", "the totals line says 4,030.00 yuan but the file's rows add up to 4,030.50"),
+        (5, "合计", f"the totals line says 4,030.00 yuan but batch #{batch.pk} pays 4,030.50"),
     ]
     assert_nothing_changed(batch)
 
@@ -362,10 +362,10 @@ def test_every_problem_of_a_file_is_reported_in_row_order(finance):
 
     assert problems(result) == [
         (0, "序号", "the batch's row 序号 3 is missing from the file"),
-        (2, "金额", "the amount 1500.00 does not match the batch's row 序号 1 (1600.00)"),
+        (2, "金额", "the amount 1,500.00 does not match the batch's row 序号 1 (1,600.00)"),
         (3, "状态", "must be one of: 成功, paid, 失败, failed"),
         (4, "序号", "序号 1 is already on row 2 (duplicate row)"),
-        (5, "合计", "the totals line says 4030.50 yuan but the file's rows add up to 3930.50"),
+        (5, "合计", "the totals line says 4,030.50 yuan but the file's rows add up to 3,930.50"),
     ]
     assert_nothing_changed(batch)
 

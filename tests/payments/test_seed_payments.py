@@ -1,5 +1,6 @@
 """manage.py seed_payments_demo (payments/demo.py): demo dibao grants with confirmed payee accounts
-and the last three months paid through the services, so that next month's run has work."""
+and the last three months paid through the services, so that next month's run has work; a
+recovery and a back-pay waiting for a supervisor."""
 
 import datetime
 from decimal import Decimal
@@ -9,10 +10,20 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.test import Client
 
 from cases.models import Application, ApplicationEvent, Grant, Household, ScheduleEntry, Town
 from payments import demo
-from payments.models import BankFile, BankReturn, Batch, PayeeAccount, PaymentLine, PaymentRun
+from payments.models import (
+    BackPay,
+    BankFile,
+    BankReturn,
+    Batch,
+    PayeeAccount,
+    PaymentLine,
+    PaymentRun,
+    Recovery,
+)
 from payments.runs import payment_run
 from relief.models import AuditEvent
 
@@ -94,8 +105,10 @@ def test_grants_are_approved_by_the_town_supervisor_with_a_confirmed_account(dem
         assert steps[0] == ("created", f"worker-{town}")
         assert ("notice_ended", f"worker-{town}") in steps
         assert steps[-1] == ("approved", f"supervisor-{town}")
-        entry = grant.schedule.get()
-        assert entry.state == ScheduleEntry.State.CONFIRMED
+        # The first entry, from the approval (two grants have a later one: see below).
+        entry = grant.schedule.get(kind=ScheduleEntry.Kind.APPROVAL)
+        later = grant.schedule.exclude(pk=entry.pk).exists()
+        assert entry.state == ("superseded" if later else ScheduleEntry.State.CONFIRMED)
         assert entry.amount > 0
         assert entry.amount == Decimal(application.calculation["total"])
         account = grant.accounts.get(state=PayeeAccount.State.CONFIRMED)
@@ -162,6 +175,34 @@ def test_next_months_run_has_work_at_once_including_the_reissue(demo_users):
     assert december.filter(period=DECEMBER, kind=PaymentLine.Kind.REGULAR).count() == 40
     reissue = december.get(replaces=november_failure)
     assert reissue.period == NOVEMBER and reissue.batch.town.slug == "humen"
+
+
+def test_a_recovery_and_a_back_pay_wait_for_a_supervisor(demo_users):
+    """Two households' income changed from the first month paid: the case worker proposed the
+    new amount, the town supervisor confirmed it, and the reassessment of the paid months
+    proposed a recovery and a back-pay, which wait in the town supervisors' queues."""
+    result = demo.seed_payments_demo(today=TODAY)
+
+    assert result.corrections == 2
+    recovery, backpay = Recovery.objects.get(), BackPay.objects.get()
+    for order, slug in ((recovery, "chashan"), (backpay, "dalang")):
+        assert order.state == "proposed" and order.amount > 0
+        assert order.created_by is None and order.reassessment is not None  # the daily job's
+        entry = order.reassessment.schedule_entry
+        assert entry.from_month == SEPTEMBER and entry.state == ScheduleEntry.State.CONFIRMED
+        assert entry.proposed_by.username == f"worker-{slug}"
+        assert entry.confirmed_by.username == f"supervisor-{slug}"
+        assert order.grant.town.slug == slug
+    assert set(recovery.months) == {"2026-09", "2026-10", "2026-11"}
+    assert set(backpay.months) == {"2026-09", "2026-10", "2026-11"}
+
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(user("supervisor-chashan"))
+    assert (
+        f'data-testid="order-{recovery.pk}"' in client.get("/payments/recoveries/").content.decode()
+    )
+    client.force_login(user("supervisor-dalang"))
+    assert f'data-testid="order-{backpay.pk}"' in client.get("/payments/backpays/").content.decode()
 
 
 def test_running_it_twice_adds_nothing(demo_users):

@@ -26,6 +26,7 @@ from tests.payments.bank_helpers import (
     answered,
     batch_of,
     batch_with_rows,
+    line,
     read_csv,
     return_csv,
 )
@@ -167,7 +168,7 @@ def test_the_list_filters_and_totals_the_batches(client, auditor):
         "lines": 2,
         "amount": Decimal("3200.00"),
     }
-    assert "3 batches, 2 lines, 3200.00 yuan" in response.content.decode()
+    assert "3 batches, 2 lines, 3,200.00 yuan" in response.content.decode()
     assert listed(period="2024-03")[0] == {chashan.pk, dalang.pk}
     assert listed(town=town("dalang").code)[0] == {dalang.pk}
     assert listed(state="sent")[0] == {april.pk}
@@ -519,7 +520,7 @@ def test_a_return_is_imported_then_reconciled_and_a_repeat_changes_nothing(clien
     assert batch.state == Batch.State.RECONCILED
     page = client.get(reconciliation)
     html = page.content.decode()
-    assert "2 rows paid (2580.50 yuan), 1 failed (1450.00 yuan)" in html
+    assert "2 payments paid (2,580.50 yuan), 1 failed (1,450.00 yuan)" in html
     assert page.context["paid"] == {"lines": 2, "amount": Decimal("2580.50")}
     assert page.context["failed"] == {"lines": 1, "amount": Decimal("1450.00")}
     failed = batch.lines.get(status="failed")
@@ -762,3 +763,44 @@ def test_the_run_page_lists_the_skipped_grants_of_the_readers_towns_with_links(
         skipped_chashan.pk,
         skipped_dalang.pk,
     ]
+
+
+# --- money shown one way, and counts that agree --------------------------------------------
+
+
+def test_the_import_message_counts_payments_as_the_reconciliation_page_does(client, finance):
+    """A bank row pays one payee the sum of their lines: here row 1 holds December's payment
+    and November's, reissued. The bank answers per row (2 rows paid) but 3 payments were paid,
+    and the message says so, as the reconciliation page counts them."""
+    batch, grants = batch_with_rows(("1600.00", "1450.00"), state=Batch.State.APPROVED)
+    grant, account = grants[0]
+    line(batch, grant, account, seq=1, amount="1600.00", period=datetime.date(2026, 11, 1))
+    client.force_login(finance)
+    _response, content = download(client, batch)
+    assert act(client, batch, "send").status_code == 302
+
+    response = upload(client, batch, return_csv(answered(read_csv(content))), name="r.csv")
+
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    assert page.context["paid"] == {"lines": 3, "amount": Decimal("4650.00")}
+    assert "3 payments paid (4,650.00 yuan), 0 failed (0.00 yuan)" in html
+
+
+def test_money_has_thousands_separators_on_the_batch_pages(client, finance):
+    batch, _grants = batch_with_rows(("203260.00", "1450.50"))
+    client.force_login(finance)
+
+    pages = [
+        client.get(reverse("payments:batch-list")),
+        client.get(detail(batch)),
+        client.get(reverse("payments:batch-roster", args=[batch.pk])),
+        client.get(reverse("payments:batch-reconciliation", args=[batch.pk])),
+    ]
+
+    for page in pages:
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "203,260.00" in html or "204,710.50" in html
+        assert "203260.00" not in html and "204710.50" not in html
+    assert "204,710.50" in pages[0].content.decode()  # the list's total

@@ -55,7 +55,7 @@ def test_the_household_ledger_shows_due_paid_and_difference_per_month(client, au
     assert section["totals"]["difference"] == Decimal("1000.00")
     page = response.content.decode()
     assert f'data-testid="ledger-{grant.pk}-2024-03"' in page
-    assert "due 5800.00, paid 4800.00, corrected 0.00, difference 1000.00 yuan" in page
+    assert "due 5,800.00, paid 4,800.00, corrected 0.00, difference 1,000.00 yuan" in page
 
 
 def test_the_household_ledger_defaults_to_the_first_grants_month_until_now(client, auditor, grant):
@@ -120,8 +120,8 @@ def test_the_city_totals_csv_is_an_audited_export(client, auditor, grant):
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("Town code,Town,Month,Due (yuan)")
     assert lines[1:] == [
-        f"{town('chashan').code},{grant.town.name},2024-03,1450.00,1600.00,0.00,-150.00",
-        f"{town('chashan').code},{grant.town.name},2024-04,1450.00,1600.00,0.00,-150.00",
+        f'{town("chashan").code},{grant.town.name},2024-03,"1,450.00","1,600.00",0.00,-150.00',
+        f'{town("chashan").code},{grant.town.name},2024-04,"1,450.00","1,600.00",0.00,-150.00',
     ]
     event = AuditEvent.objects.get(action="export")
     assert event.actor == auditor

@@ -78,18 +78,8 @@ class Command(BaseCommand):
                 returncode=1,
             )
         self.stdout.write(
-            _(
-                "Imported %(file)s for batch #%(batch)d: %(rows)d rows, %(paid)d paid "
-                "(%(paid_amount)s yuan), %(failed)d failed (%(failed_amount)s yuan). "
-                "The batch is reconciled."
-            )
-            % {
-                "file": file,
-                "batch": batch_obj.pk,
-                "rows": result.rows,
-                "paid": result.paid_rows,
-                "paid_amount": result.paid_amount,
-                "failed": result.failed_rows,
-                "failed_amount": result.failed_amount,
-            }
+            _("Imported %(file)s for batch #%(batch)d (%(rows)d rows).")
+            % {"file": file, "batch": batch_obj.pk, "rows": result.rows}
+            + " "
+            + result.summary()
         )

@@ -1,6 +1,6 @@
-"""`manage.py seed_payments_demo`: demo dibao grants with payee accounts and the last three months
-paid (payments/demo.py). Run it after `manage.py seed_demo`, which creates the demo users; safe to
-run twice."""
+"""`manage.py seed_payments_demo`: demo dibao grants with payee accounts, the last three months
+paid, and a recovery and a back-pay waiting for a supervisor (payments/demo.py). Run it after
+`manage.py seed_demo`, which creates the demo users; safe to run twice."""
 
 import time
 
@@ -26,6 +26,8 @@ class Command(BaseCommand):
             f"Payments demo: {result.grants} grants with payee accounts created; "
             f"months paid now: {months} ({result.runs} town runs, {result.batches_reconciled} "
             f"batches reconciled, {result.failed_lines} failed lines, "
-            f"{result.accounts_replaced} accounts replaced). "
+            f"{result.accounts_replaced} accounts replaced); "
+            f"{result.corrections} confirmed amount changes reaching back into paid months, "
+            "their recovery and back-pay waiting for a supervisor. "
             f"{time.monotonic() - started:.1f} s."
         )
