@@ -38,7 +38,7 @@ FIGURE_LABELS = {
 }
 
 # Figures of the checks that are amounts of money (the others count people, months or units).
-MONEY_FIGURES = {"per_capita", "standard", "income", "financial_assets", "limit", "maximum"}
+MONEY_FIGURES = {"per_capita", "standard", "income", "financial_assets", "limit"}
 DEMO_SOURCE = DatedRule.DEMO_SOURCE
 
 SOURCE_LABELS = {
@@ -74,8 +74,8 @@ def source_text(source: str) -> str:
     return gettext(source) if source else ""
 
 
-def _figure(name: str, value) -> str:
-    shown = _four_places(str(value)) if name == "per_capita" and value is not None else value
+def _labelled_figure(name: str, value) -> str:
+    shown = _figure(name, None if value is None else str(value))
     return gettext("%(label)s %(value)s") % {
         "label": FIGURE_LABELS.get(name, name),
         "value": "—" if shown is None else shown,
@@ -95,7 +95,7 @@ def refusal_message(calculation: Calculation | dict) -> str:
         % {
             "check": CHECK_LABELS.get(check["code"], check["code"]),
             "figures": pgettext("between figures", ", ").join(
-                _figure(name, value) for name, value in check["figures"].items()
+                _labelled_figure(name, value) for name, value in check["figures"].items()
             ),
         }
         for check in data.get("checks", [])

@@ -7,25 +7,33 @@ return is run as a formula by Excel, WPS or LibreOffice when the file is opened;
 writes (bank files, the households export, the ledger totals, the import templates) puts its
 cells through `safe_cell`, which prefixes such text with an apostrophe (the OWASP
 recommendation): the spreadsheet shows the text, with a leading ', and runs nothing. Only text
-is changed: numbers, amounts (a deduction's -480.00 too), dates and empty cells pass as they
+is changed: numbers, amounts (a deduction's -480.00 too, as a number or as its text), dates and empty cells pass as they
 are, so numeric columns stay numbers. In a workbook the prefixed text is also no formula to
 openpyxl, which writes a cell as a formula only when its text starts with =.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from .columns import Column
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A number written as text (an amount formatted for a CSV: -150.00, -1,450.00): no formula.
+PLAIN_NUMBER = re.compile(r"[+-]?\d{1,3}(,\d{3})*(\.\d+)?|[+-]?\d+(\.\d+)?")
 
 
 def safe_cell(value: Any) -> Any:
     """The value as a cell no spreadsheet program runs: text starting with = + - @ tab or CR
-    gets a leading apostrophe; any other value is returned as it is."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    gets a leading apostrophe, unless it is a plain number (-150.00, -1,450.00: a spreadsheet
+    reads it as a number, not a formula); any other value is returned as it is."""
+    if (
+        isinstance(value, str)
+        and value.startswith(FORMULA_START)
+        and not PLAIN_NUMBER.fullmatch(value)
+    ):
         return "'" + value
     return value
 

@@ -26,6 +26,7 @@ from cases.models import (
 from cases.workflow import decisions, services, steps
 from cases.workflow.sweep import clocks_sweep
 from relief.dates import add_months, first_of_month
+from relief.money import format_money
 from relief.workdays import add_working_days, first_working_day_on_or_after
 from tests.factories import (
     DIBAO_DAYS,
@@ -451,7 +452,8 @@ def test_the_application_page_previews_the_calculation_while_it_is_prepared(
     assert preview["eligible"] is True
     html = page.content.decode()
     assert 'data-testid="calculation-preview"' in html
-    assert f'data-testid="calculation-total"><strong>{preview["total"]}</strong>' in html
+    total = format_money(Decimal(preview["total"]))
+    assert f'data-testid="calculation-total"><strong>{total}</strong>' in html
     application.refresh_from_db()
     assert not application.calculation  # nothing stored
 

@@ -260,7 +260,7 @@ def test_a_proposal_that_falls_to_zero_says_which_check_failed_and_as_of_when(
         "Proposed 0.00 yuan a month from 2024-06: it pays nothing until a second person confirms "
         "it. The calculation for 2024-06, with the household, evidence and rules as of "
         "2024-06-01, finds the household not eligible. Failed: Income per person below the "
-        "standard (income per person 3000.0000, standard 1300.00)."
+        "standard (income per person 3,000.0000, standard 1,300.00)."
     ) in client.get(detail(grant)).content.decode()
 
 

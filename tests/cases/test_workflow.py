@@ -246,7 +246,7 @@ def test_temporary_submission_needs_an_amount_within_the_band_and_its_basis(work
 def test_a_proposed_amount_outside_the_band_is_refused_when_the_draft_is_saved(worker_chashan):
     now = datetime.datetime(2024, 2, 5, 2, 0, tzinfo=datetime.UTC)  # 10:00 on 2024-02-05
     band = (
-        "The proposed amount must be between 100.00 and 7800.00 yuan (band of Temporary "
+        "The proposed amount must be between 100.00 and 7,800.00 yuan (band of Temporary "
         "assistance: essential expenditure on 2024-02-05)."
     )
     errors = errors_of(
@@ -382,7 +382,7 @@ def test_an_ineligible_household_cannot_be_recommended(worker_chashan):
     assert errors["recommend"] == [
         "The calculation for 2024-03, with the household, evidence and rules as of 2024-03-01, "
         "finds the household not eligible. Failed: Income per person below the standard "
-        "(income per person 2500.0000, standard 1300.00). It cannot be recommended."
+        "(income per person 2,500.0000, standard 1,300.00). It cannot be recommended."
     ]
 
 
@@ -653,7 +653,7 @@ def test_a_refused_approval_names_the_failed_check_its_figures_and_the_date(
     assert errors["calculation"] == [
         "The calculation for 2024-03, with the household, evidence and rules as of 2024-03-01, "
         "finds the household not eligible. Failed: Income per person below the standard "
-        "(income per person 4500.0000, standard 1300.00). It cannot be approved."
+        "(income per person 4,500.0000, standard 1,300.00). It cannot be approved."
     ]
 
 

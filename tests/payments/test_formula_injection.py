@@ -46,8 +46,28 @@ def test_text_starting_like_a_formula_gets_an_apostrophe(start):
     assert tabular.safe_cell(start + "1+1") == "'" + start + "1+1"
 
 
+@pytest.mark.parametrize("value", ["-1+1", "-150.00)", "-1,45,0.00", "+1e3", "-2-3", "-150.00\n"])
+def test_text_that_only_starts_like_a_number_still_gets_an_apostrophe(value):
+    assert tabular.safe_cell(value) == "'" + value
+
+
 @pytest.mark.parametrize(
-    "value", [Decimal("-480.00"), -3, 1.5, None, "", "陈大文", "a=b", "'=already", "１+1"]
+    "value",
+    [
+        Decimal("-480.00"),
+        -3,
+        1.5,
+        None,
+        "",
+        "陈大文",
+        "a=b",
+        "'=already",
+        "１+1",
+        # Amounts formatted as text for a CSV are numbers to a spreadsheet, not formulas.
+        "-150.00",
+        "-1,450.00",
+        "+12",
+    ],
 )
 def test_numbers_and_harmless_text_pass_unchanged(value):
     assert tabular.safe_cell(value) == value
@@ -147,7 +167,7 @@ def test_the_ledger_csv_neutralises_text_and_keeps_negative_amounts(
     )
 
     [row] = response.content.decode("utf-8-sig").splitlines()[1:]
-    assert row == f"{ledger_grant.town.code},'=茶山,2024-03,1450.00,1600.00,0.00,-150.00"
+    assert row == f'{ledger_grant.town.code},\'=茶山,2024-03,"1,450.00","1,600.00",0.00,-150.00'
 
 
 # The account holder is the payee ----------------------------------------------------------------

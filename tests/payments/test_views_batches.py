@@ -719,9 +719,9 @@ def test_a_town_role_sees_only_its_own_towns_figures_of_a_city_wide_run(
     html = page.content.decode()
     assert (
         "2024-03: 1 new lines written; the period now holds 1 live lines in 1 batches, "
-        "1600.00 yuan in all. 1 grants due a payment have no confirmed payee account"
+        "1,600.00 yuan in all. 1 grants due a payment have no confirmed payee account"
     ) in html
-    assert "4650.00" not in html and "3 new lines" not in html
+    assert "4,650.00" not in html and "3 new lines" not in html
     listed = client.get(reverse("payments:run-list")).context["rows"]
     assert [(row[0], row[2].new_lines, row[2].towns_total) for row in listed] == [(run, 1, 1)]
     progress = client.get(reverse("payments:run-progress", args=[run.pk])).json()
@@ -733,14 +733,14 @@ def test_a_town_role_sees_only_its_own_towns_figures_of_a_city_wide_run(
     api.force_authenticate(user)
     body = api.get("/api/v1/payment-runs/").json()["results"][0]
     assert (body["new_lines"], body["towns_total"], body["towns_done"]) == (1, 1, 1)
-    assert "1600.00 yuan in all" in body["message"]
+    assert "1,600.00 yuan in all" in body["message"]
     assert api.get(f"/api/v1/payment-runs/{run.pk}/").json() == body
 
     # City roles see the whole city.
     api.force_authenticate(city_supervisor)
     whole = api.get(f"/api/v1/payment-runs/{run.pk}/").json()
     assert (whole["new_lines"], whole["towns_total"]) == (3, run.towns_total)
-    assert "4650.00 yuan in all" in whole["message"]
+    assert "4,650.00 yuan in all" in whole["message"]
 
 
 def test_the_run_page_lists_the_skipped_grants_of_the_readers_towns_with_links(
@@ -777,7 +777,7 @@ def test_the_import_message_counts_payments_as_the_reconciliation_page_does(clie
     line(batch, grant, account, seq=1, amount="1600.00", period=datetime.date(2026, 11, 1))
     client.force_login(finance)
     _response, content = download(client, batch)
-    assert act(client, batch, "send").status_code == 302
+    assert act(client, batch, "send", checked="on").status_code == 302
 
     response = upload(client, batch, return_csv(answered(read_csv(content))), name="r.csv")
 
