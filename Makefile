@@ -19,6 +19,8 @@ PORT ?= 8000
 DEMO_PASSWORD ?= relief-demo
 # Extra arguments, e.g. `make test ARGS="tests/cases -x"`.
 ARGS ?=
+# Test processes (pytest-xdist): one per core; `make test JOBS=0` runs in this process only.
+JOBS ?= auto
 
 .PHONY: help run test lint format check bench bench-payments bench-calculation messages clean
 
@@ -62,6 +64,9 @@ run: $(STAMP)
 	@# the last three months paid, so next month's run has work, and a recovery and a back-pay
 	@# waiting for a town supervisor. Also safe to run twice.
 	$(MANAGE) seed_payments_demo
+	@# A month of partner registry extracts for those recipients and the monthly check run on
+	@# them, so the findings page has work at once (a few of each kind). Also safe to run twice.
+	$(MANAGE) seed_registry_demo
 	@echo
 	@echo "  Relief is starting at http://$(HOST):$(PORT)/"
 	@echo "  Demo logins (password: $$DEMO_PASSWORD):"
@@ -73,12 +78,14 @@ run: $(STAMP)
 	@echo "    finance              finance officer"
 	@echo "    auditor              auditor (read-only)"
 	@echo "    admin                administrator (also /admin/)"
+	@echo "    registry-provider    registry provider (uploads partner extracts)"
+	@echo "                         last month's findings wait for the case workers (Findings)"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs/    Stop with Ctrl-C."
 	@echo
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 test: $(TEST_STAMP)
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest -n $(JOBS) $(ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

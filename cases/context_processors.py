@@ -12,6 +12,8 @@ def staff(request):
         "can_edit_registry": permissions.can_edit_registry(user),
         "can_reveal_id": permissions.can_reveal_id(user),
         "can_view_cases": permissions.can_view_cases(user),
+        "nav_extracts": permissions.can_view_extracts(user),
+        "nav_checks": permissions.can_read_checks(user),
     }
 
 

@@ -27,6 +27,8 @@ ID18_RE = re.compile(r"[0-9]{17}[0-9X]")
 ID15_RE = re.compile(r"[0-9]{15}")
 # The end of a number, as searched for (its last 4 to 17 characters).
 ID_TAIL_RE = re.compile(r"[0-9]*[0-9X]")
+# A run of digits long enough to be a whole number (a legacy one has 15).
+WHOLE_NUMBER_RUN_RE = re.compile(r"[0-9]{15}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,12 @@ def normalise_id_text(raw) -> str:
         str(unicodedata.decimal(char)) if unicodedata.decimal(char, None) is not None else char
         for char in text
     )
+
+
+def may_hold_id_number(text) -> bool:
+    """Whether `text` holds a run of digits long enough to be a whole ID number, however its
+    digits are written (read through normalise_id_text): such text is kept out of URLs."""
+    return bool(WHOLE_NUMBER_RUN_RE.search(normalise_id_text(text)))
 
 
 def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:

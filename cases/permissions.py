@@ -24,6 +24,19 @@ DECIDER_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR}
 MY_WORK_ROLES = {Role.CASE_WORKER, Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.FINANCE}
 APPROVAL_ROLES = set(DECIDER_ROLES)
 DASHBOARD_ROLES = {Role.TOWN_SUPERVISOR, Role.CITY_SUPERVISOR, Role.AUDITOR}
+# Partner registry extracts (audit/, REGISTRIES.md): providers upload and see their own uploads;
+# administrators, auditors and the city supervisor see every upload; administrators may upload
+# too (for a partner that sends its file another way) and write the match request.
+EXTRACT_VIEWER_ROLES = {
+    Role.REGISTRY_PROVIDER,
+    Role.ADMINISTRATOR,
+    Role.AUDITOR,
+    Role.CITY_SUPERVISOR,
+}
+EXTRACT_UPLOADER_ROLES = {Role.REGISTRY_PROVIDER, Role.ADMINISTRATOR}
+# Roles of people outside the bureau: they reach their own pages and endpoints only (the
+# confinement middleware of audit/ and relief.api.NotPartnerAccount, via settings).
+PARTNER_ROLES = {Role.REGISTRY_PROVIDER}
 # Where each role starts: the page `/` and a login without `?next=` lead to (the start view,
 # cases/views/start.py). URL names, so that this module imports no other app.
 START_PAGES = {
@@ -37,6 +50,8 @@ START_PAGES = {
     Role.AUDITOR: "cases:household-list",
     # Administrators configure the system: towns, users, schemes and calendars in /admin/.
     Role.ADMINISTRATOR: "admin:index",
+    # A partner agency's account: the list of its own uploads, with the upload form.
+    Role.REGISTRY_PROVIDER: "audit:extract-list",
 }
 # Those who prepare, decide or audit applications find them in the navigation (every case
 # reader may open the list).
@@ -64,6 +79,27 @@ def start_page(user) -> str | None:
 
 def can_view_cases(user) -> bool:
     return role_of(user) in CASE_READERS
+
+
+# The monthly check's runs hold counts, no case data: every case reader (a town role sees its
+# own towns' parts, audit.check_selectors) and the administrator, who starts them.
+CHECK_READER_ROLES = CASE_READERS | {Role.ADMINISTRATOR}
+
+
+def can_read_checks(user) -> bool:
+    return role_of(user) in CHECK_READER_ROLES
+
+
+def can_view_extracts(user) -> bool:
+    return role_of(user) in EXTRACT_VIEWER_ROLES
+
+
+def can_upload_extracts(user) -> bool:
+    return role_of(user) in EXTRACT_UPLOADER_ROLES
+
+
+def is_partner(user) -> bool:
+    return role_of(user) in PARTNER_ROLES
 
 
 def can_edit_registry(user) -> bool:

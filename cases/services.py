@@ -478,6 +478,34 @@ def authorisation_create(
 
 
 @transaction.atomic
+def authorisation_revoke(
+    *,
+    actor,
+    authorisation: Authorisation,
+    revoked_on: datetime.date,
+    today: datetime.date | None = None,
+) -> Authorisation:
+    """Record that a member withdrew their authorisation (撤回授权) from a day: from then on no
+    registry record of theirs is used (REGISTRIES.md: set aside, a no_authorisation finding)."""
+    authorisation = Authorisation.objects.select_for_update().get(pk=authorisation.pk)
+    _check_editable(actor=actor, household=authorisation.household)
+    today = today or timezone.localdate()
+    errors = Errors()
+    if authorisation.revoked_on is not None:
+        errors.add("revoked_on", _("The authorisation was revoked already."))
+    elif revoked_on is None:
+        errors.add("revoked_on", _("Enter the day the authorisation was revoked."))
+    elif revoked_on > today:
+        errors.add("revoked_on", _("The date cannot be in the future."))
+    elif revoked_on < authorisation.signed_on:
+        errors.add("revoked_on", _("The authorisation cannot be revoked before it was signed."))
+    errors.raise_if_any()
+    authorisation.revoked_on = revoked_on
+    with_actor(authorisation, actor, _("Authorisation revoked")).save()
+    return authorisation
+
+
+@transaction.atomic
 def id_number_reveal(*, actor, person: Person, request=None) -> str:
     """Show a full ID number: allowed to the roles that need it, and always an audit event."""
     permissions.require(permissions.can_reveal_id(actor))

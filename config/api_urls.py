@@ -11,4 +11,5 @@ urlpatterns = [
     path("calendar/workdays/", WorkdaysApi.as_view(), name="api-calendar-workdays"),
     path("", include("cases.api.urls")),
     path("", include("payments.api.urls")),
+    path("", include("audit.api.urls")),
 ]

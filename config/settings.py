@@ -3,6 +3,7 @@
 DATABASE_URL  default: SQLite file under var/ (quick start)
 REDIS_URL     unset: Celery runs tasks eagerly in-process
 SECRET_KEY    required unless DEBUG (then a development secret is kept under var/)
+MATCHING_KEY  HMAC key of hashed ID numbers in partner extracts; required unless DEBUG
 DEBUG         off unless set to a true value
 ALLOWED_HOSTS comma-separated
 """
@@ -50,6 +51,24 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _matching_key() -> str:
+    """MATCHING_KEY: the city's key for hashed ID numbers in partner extracts (REGISTRIES.md,
+    audit/keys.py). From the environment; in DEBUG without one, a key generated once under
+    var/ like the development secret. Production without it fails `check --deploy`
+    (audit.E001) and cannot hash: partners answer hashed match requests under this key."""
+    key = os.environ.get("MATCHING_KEY", "")
+    if key or not (DEBUG or TESTING):
+        return key
+    path = VAR_DIR / "dev-matching-key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+MATCHING_KEY = _matching_key()
+MATCHING_KEY_FROM_ENV = bool(os.environ.get("MATCHING_KEY"))
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG or TESTING else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -83,6 +102,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A partner's account reaches its own pages only (audit/middleware.py).
+    "audit.middleware.PartnerConfinementMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -182,6 +203,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 API_TOKEN_IDLE_TIMEOUT = datetime.timedelta(
     minutes=int(os.environ.get("API_TOKEN_IDLE_MINUTES", "30"))
 )
+# Which users belong to a partner agency and reach only their own endpoints (relief.api).
+RELIEF_PARTNER_TEST = "cases.permissions.is_partner"
 API_TOKEN_MAX_AGE = datetime.timedelta(hours=int(os.environ.get("API_TOKEN_MAX_HOURS", "12")))
 
 REST_FRAMEWORK = {
@@ -269,6 +292,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     "payments-reassess-pending": {
         "task": "payments.reassess_pending",
         "schedule": crontab(hour=6, minute=20),
+    },
+    # The monthly data check at 03:00: the task itself goes on only on the first working day
+    # of the month (relief.workdays), checking the month just ended, one task per town
+    # (audit/tasks.py).
+    "audit-monthly-check": {"task": "audit.monthly_check", "schedule": crontab(hour=3, minute=0)},
+    # The findings' working-day clock: due dates, reminders and breaches (audit/tasks.py).
+    "audit-findings-daily": {
+        "task": "audit.findings_daily",
+        "schedule": crontab(hour=6, minute=30),
     },
 }
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("cases/", include("cases.urls")),
     path("payments/", include("payments.urls")),
+    path("audit/", include("audit.urls")),
     # The public notice board needs no login (DOMAIN.md §2, §7).
     path("public/notices/", public_views.notice_board, name="public-notices"),
     path("api/v1/", include("config.api_urls")),

@@ -66,6 +66,11 @@ def run_towns_in_scope(user, run: PaymentRun) -> QuerySet[PaymentRunTown]:
     ).select_related("town")
 
 
+# What a batch's pages and API load with it: the town and the three people who acted, each with
+# their staff profile, so that an unnamed one is named by their role's title (relief.people).
+BATCH_RELATED = ("town", "submitted_by__staff", "approved_by__staff", "sent_by__staff")
+
+
 def batch_get(*, user, pk) -> Batch:
     """One batch of the user's towns, or 404."""
     return case_selectors.get_in_scope(batches_in_scope(user).select_related("town"), pk=pk)

@@ -8,13 +8,15 @@ import re
 from collections.abc import Mapping
 from itertools import zip_longest
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.fields import SkipField, empty
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
@@ -94,6 +96,18 @@ def _dicts(value) -> bool:
     return isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
 
 
+class NotPartnerAccount(BasePermission):
+    """Accounts of people outside the bureau (a partner agency's registry provider) reach only
+    the endpoints made for them, not even the reference data every member of staff reads
+    (towns, villages, income types, the calendar). Which users are partners is the role
+    layer's rule, named by settings.RELIEF_PARTNER_TEST (this kernel knows no roles)."""
+
+    message = _("Your account may use only the registry upload endpoints.")
+
+    def has_permission(self, request, view):
+        return not import_string(settings.RELIEF_PARTNER_TEST)(request.user)
+
+
 class ResourceTagSchema(AutoSchema):
     """Tags each operation with its resource: /api/v1/households/{id}/ is under "households"."""
 
@@ -106,7 +120,7 @@ class Api(APIView):
     # Base of every app's endpoints (a comment, not a docstring: docstrings become the
     # endpoints' descriptions in the schema). Each app's base adds its permission classes.
     schema = ResourceTagSchema()
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotPartnerAccount]
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
     def paginated(self, queryset, serializer_class) -> Response:

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import services, workdays
+from .api import NotPartnerAccount
 from .models import CalendarDay
 
 
@@ -35,7 +36,7 @@ class CalendarDayListApi(APIView):
     chinesecalendar package (`?year=` to filter). POST (administrators): enter or correct one
     day; every open due date is recomputed."""
 
-    permission_classes = [IsAuthenticated, IsAdministratorOrReadOnly]
+    permission_classes = [IsAuthenticated, NotPartnerAccount, IsAdministratorOrReadOnly]
 
     class FilterSerializer(serializers.Serializer):
         year = serializers.IntegerField(required=False, min_value=1900, max_value=2200)
@@ -75,7 +76,7 @@ class CalendarDayListApi(APIView):
 class CalendarDayDetailApi(APIView):
     """DELETE (administrators): remove an entered day, with a reason."""
 
-    permission_classes = [IsAuthenticated, IsAdministratorOrReadOnly]
+    permission_classes = [IsAuthenticated, NotPartnerAccount, IsAdministratorOrReadOnly]
 
     class DeleteSerializer(serializers.Serializer):
         reason = serializers.CharField()
@@ -98,7 +99,7 @@ class WorkdaysApi(APIView):
     `?start=A&end=B` the number of working days after A up to and including B. A result that
     used a year with no official schedule lists that year in `provisional_years`."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotPartnerAccount]
 
     class QuerySerializer(serializers.Serializer):
         start = serializers.DateField()

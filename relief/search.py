@@ -8,8 +8,8 @@ Referer header or a server's access log. Other terms (a name) stay readable in t
     params, expired = search_params(request)   # ?q=<key> back to {"search": term, ...}
 """
 
-import re
 import secrets
+import unicodedata
 from urllib.parse import urlencode
 
 from django.http import HttpResponseRedirect, QueryDict
@@ -18,12 +18,13 @@ SESSION_KEY = "relief_searches"
 TOKEN_PARAM = "q"
 SEARCH_PARAM = "search"
 KEPT = 20  # the newest searches of a session; an older key shows "search again"
-DIGIT = re.compile(r"\d")
 
 
 def has_digits(term: str) -> bool:
-    """A term with a digit may be an ID number or part of one: kept out of URLs."""
-    return bool(DIGIT.search(term or ""))
+    """A term with a digit may be an ID number or part of one: kept out of URLs. A digit of
+    any script counts, and any character with a digit value (superscript ², circled ①), as
+    NFKC or a careless reader may turn it into one."""
+    return any(unicodedata.digit(char, None) is not None for char in term or "")
 
 
 def search_keep(request, term: str) -> str:

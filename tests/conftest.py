@@ -132,6 +132,17 @@ def administrator(db):
 
 
 @pytest.fixture
+def registry_provider(db):
+    # A partner agency's account (the bank association's upload account), assigned every
+    # source (audit.Source.providers) so that it may upload any of them.
+    from audit.models import Source
+
+    user = staff_user("provider-bank", Role.REGISTRY_PROVIDER)
+    user.registry_sources.set(Source.objects.all())
+    return user
+
+
+@pytest.fixture
 def chashan_household(db):
     return household_with_members("chashan", size=2)
 

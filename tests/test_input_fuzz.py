@@ -17,7 +17,12 @@ from cases.models import HouseholdImport, Role
 from payments.models import Batch
 from tests.factories import approved_grant, staff_user, town
 from tests.payments.bank_helpers import batch_with_rows
-from tests.relief.test_tabular_limits import PARTS, crafted_xlsx, header_row
+from tests.relief.test_tabular_limits import (
+    PARTS,
+    crafted_xlsx,
+    header_row,
+    twenty_million_empty_rows,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -302,6 +307,23 @@ HOSTILE_FILES = {
     "a formula-only sheet.xlsx": crafted_xlsx(
         first=header_row("household_ref") + '<row r="2"><c r="A2"><f>1/0</f></c></row>'
     ),
+    # Bombs and odd values (relief/tabular/reading.py refuses them before reading far).
+    "20,000,000 empty rows.xlsx": twenty_million_empty_rows("household_ref", "name"),
+    "a 1,000-column sheet.xlsx": crafted_xlsx(
+        rows=200,
+        row_xml=b"<row>" + b"<c><v>1</v></c>" * 1000 + b"</row>",
+        first=header_row("household_ref"),
+    ),
+    "odd unicode.csv": (
+        "household_ref,name,id_number,amount\r\n"
+        "H1,\u202e陈\u200b大文\ufeff,４４１９²፩,１６００.００\r\n"
+        "H2,\U0001f600,\u0663\u0664,\u00b9\u00b2\u00b3\r\n"
+    ).encode("utf-8"),
+    "huge values.csv": b"household_ref,members,amount\r\nH1,"
+    + b"9" * 5000
+    + b","
+    + b"9" * 5000
+    + b".99\r\n",
 }
 
 
@@ -334,6 +356,21 @@ def test_a_hostile_bank_return_is_rejected_not_a_500(client, finance, name):
     response = client.post(
         reverse("payments:batch-return-upload", args=[batch.pk]),
         {"return-file": SimpleUploadedFile(name, HOSTILE_FILES[name])},
+    )
+
+    assert response.status_code == 400, response.status_code
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.SENT
+
+
+@pytest.mark.parametrize("name", HOSTILE_FILES)
+def test_a_hostile_bank_return_through_the_api_is_a_400_not_a_500(finance, name):
+    batch, _grants = batch_with_rows(("1600.00",), state=Batch.State.SENT)
+
+    response = api_client(finance).post(
+        f"/api/v1/payment-batches/{batch.pk}/returns/",
+        {"file": SimpleUploadedFile(name, HOSTILE_FILES[name])},
+        format="multipart",
     )
 
     assert response.status_code == 400, response.status_code

@@ -95,3 +95,53 @@ def test_with_mail_a_reset_link_is_mailed(site_urls, worker_chashan):
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [worker_chashan.email]
     assert "/accounts/reset/" in mail.outbox[0].body
+
+
+# Relief's own pages and mail, in Chinese (issue 10, item 10) ------------------------------------
+
+
+def relief_page(response) -> str:
+    """A page rendered with Relief's templates (base.html), not the Django admin's."""
+    names = [t.name for t in response.templates]
+    assert "base.html" in names, names
+    assert not any(name.startswith("admin/") for name in names), names
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_password_change_pages_are_relief_pages_in_chinese(site_urls, worker_chashan):
+    site_urls(mail_configured=False)
+    client = Client()  # no Accept-Language: the default, Simplified Chinese
+    client.force_login(worker_chashan)
+
+    change = relief_page(client.get(reverse("password_change")))
+    done = relief_page(client.get(reverse("password_change_done")))
+
+    assert 'name="old_password"' in change and 'name="new_password2"' in change
+    assert 'lang="zh-hans"' in change
+    assert "Django" not in change + done
+
+
+@pytest.mark.django_db
+def test_with_mail_the_reset_pages_and_mail_are_relief_s_own(site_urls, worker_chashan):
+    site_urls(mail_configured=True)
+    worker_chashan.email = "worker@chashan.example.org"
+    worker_chashan.save()
+    client = Client()
+
+    form = relief_page(client.get(reverse("password_reset")))
+    client.post(reverse("password_reset"), {"email": worker_chashan.email})
+    done = relief_page(client.get(reverse("password_reset_done")))
+    complete = relief_page(client.get(reverse("password_reset_complete")))
+    invalid = relief_page(client.get(reverse("password_reset_confirm", args=("MQ", "x-y"))))
+
+    assert 'name="email"' in form
+    for page in (form, done, complete, invalid):
+        assert "Django" not in page
+    [message] = mail.outbox
+    # Relief's own mail (registration/password_reset_email.html), not Django's: it names the
+    # login, which Django's does as "Your username, in case you've forgotten".
+    assert "/accounts/reset/" in message.body
+    assert "worker-chashan" in message.body
+    assert "forgotten" not in message.body and "忘记" not in message.body
+    assert "example.com" not in message.subject

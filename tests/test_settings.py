@@ -22,6 +22,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SETTINGS_VARIABLES = (
     "DEBUG",
     "SECRET_KEY",
+    "MATCHING_KEY",
     "ALLOWED_HOSTS",
     "DATABASE_URL",
     "REDIS_URL",
@@ -38,6 +39,7 @@ SETTINGS_VARIABLES = (
 )
 PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
+    "MATCHING_KEY": secrets.token_hex(32),
     "ALLOWED_HOSTS": "relief.example.org",
 }
 
@@ -320,6 +322,20 @@ def test_deployment_check_fails_without_secret_key_from_the_environment(tmp_path
     result = deploy_check(tmp_path, ALLOWED_HOSTS="relief.example.org")
     assert result.returncode != 0
     assert "relief.W001" in result.stderr
+
+
+def test_deployment_check_fails_without_matching_key_from_the_environment(tmp_path):
+    production = {k: v for k, v in PRODUCTION.items() if k != "MATCHING_KEY"}
+    result = deploy_check(tmp_path, **production)
+    assert result.returncode != 0
+    assert "audit.E001" in result.stderr
+
+
+def test_debug_keeps_a_development_matching_key_under_var(tmp_path):
+    first = settings_in_subprocess(tmp_path, "MATCHING_KEY", DEBUG="1")["MATCHING_KEY"]
+    second = settings_in_subprocess(tmp_path, "MATCHING_KEY", DEBUG="1")["MATCHING_KEY"]
+    assert len(first) == 64 and first == second
+    assert settings_in_subprocess(tmp_path, "MATCHING_KEY")["MATCHING_KEY"] == ""
 
 
 def test_deployment_check_fails_with_debug_on(tmp_path):

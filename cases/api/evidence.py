@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from relief.api import (
     InputSerializer,
+    NotPartnerAccount,
     OptionalBooleanField,
     ReasonField,
     ScopedPrimaryKeyRelatedField,
@@ -263,7 +264,7 @@ class IncomeTypeSerializer(serializers.Serializer):
 class IncomeTypeListApi(CaseApi):
     """The income-type table: which incomes count in the means test (configuration)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotPartnerAccount]
 
     @extend_schema(operation_id="income_types_list", responses=IncomeTypeSerializer(many=True))
     def get(self, request):

@@ -18,7 +18,7 @@ from relief.api import (
 
 from .. import selectors, services
 from ..models import Household, Membership, Person, Town, Village
-from .base import CaseApi
+from .base import CaseApi, QuerySearchField
 
 
 class MemberListSerializer(serializers.ListSerializer):
@@ -132,13 +132,9 @@ class HouseholdListApi(CaseApi):
         )
         village = id_filter()
         status = serializers.ChoiceField(choices=Household.Status.choices, required=False)
-        search = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=50,
-            help_text="A member's name prefix, full ID number, or the last 4 or more ID characters. "
-            "For an ID number POST to /api/v1/households/search/ instead: URLs are kept in "
-            "access logs.",
+        search = QuerySearchField(
+            search_path="/api/v1/households/search/",
+            what="A member's name prefix, or the last 4 to 14 ID characters.",
         )
 
     class HouseholdCreateSerializer(InputSerializer):

@@ -16,7 +16,7 @@ from relief.api import (
 from .. import selectors, services
 from ..models import Person
 from ..permissions import CanViewCases
-from .base import CaseApi
+from .base import CaseApi, QuerySearchField
 
 
 class PersonSerializer(serializers.Serializer):
@@ -41,12 +41,9 @@ class PersonListApi(CaseApi):
     """People with a membership (current or past) in a household the user may see."""
 
     class FilterSerializer(serializers.Serializer):
-        search = serializers.CharField(
-            required=False,
-            allow_blank=True,
-            max_length=50,
-            help_text="A name prefix, a full ID number, or the last 4 or more ID characters. For "
-            "an ID number POST to /api/v1/persons/search/ instead: URLs are kept in access logs.",
+        search = QuerySearchField(
+            search_path="/api/v1/persons/search/",
+            what="A name prefix, or the last 4 to 14 ID characters.",
         )
 
     @extend_schema(

@@ -5,6 +5,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 
+from relief.api import NotPartnerAccount
+
 from .. import selectors
 from ..models import Town
 from .base import CaseApi
@@ -22,7 +24,7 @@ class TownSerializer(serializers.Serializer):
 class TownListApi(CaseApi):
     """Every town (public configuration), with its 9-digit division code."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotPartnerAccount]
 
     @extend_schema(operation_id="towns_list", responses=TownSerializer(many=True))
     def get(self, request):
@@ -43,7 +45,7 @@ class VillageListApi(CaseApi):
     """Villages and communities of the towns the user may see (none for an administrator, who
     manages them in the admin site)."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, NotPartnerAccount]
 
     class FilterSerializer(serializers.Serializer):
         town = serializers.RegexField(r"^\d{9}$", required=False)

@@ -23,6 +23,7 @@ CITY_USERS = (
     ("finance", Role.FINANCE),
     ("auditor", Role.AUDITOR),
     ("admin", Role.ADMINISTRATOR),
+    ("registry-provider", Role.REGISTRY_PROVIDER),  # uploads the registry demo's extracts
 )
 # (family name, given name) of the city users; the towns' staff get names drawn from their
 # username, the same on every run.
@@ -32,6 +33,7 @@ CITY_NAMES = {
     "finance": ("陈", "美玲"),
     "auditor": ("何", "文斌"),
     "admin": ("林", "晓东"),
+    "registry-provider": ("周", "海燕"),
 }
 
 

@@ -60,6 +60,7 @@ from .amounts import (
 from .checks import locked_grant, require_month
 from .lifecycle import (
     gradual_exits_close,
+    grant_cover_end,
     grant_gradual_exit,
     grant_resume,
     grant_suspend,
@@ -89,6 +90,7 @@ __all__ = [
     "amount_in_force",
     "confirmation_figures",
     "confirmed_amount",
+    "grant_cover_end",
     "grant_gradual_exit",
     "grant_recheck_record",
     "grant_resume",

@@ -152,6 +152,49 @@ def grant_terminate(
     return grant
 
 
+@transaction.atomic
+def grant_cover_end(*, grant: Grant, person, actor, reason: str) -> Grant:
+    """Stop covering a person who is covered twice (audit's enrolled_twice): the grant's
+    application no longer names them among its covered members, so every month of the grant is
+    calculated without them. Why a change of the named list and not a dated one: the person
+    should never have been covered by this (later) grant, so no month of it covers them.
+
+    Refused, changing nothing: a grant that covers every co-resident member (the person lives
+    in the household: their membership is what to end), and a grant whose only covered member
+    is the person (nobody is left to cover: an empty list would mean every member)."""
+    grant = locked_grant(
+        actor=actor, grant=grant, roles=DECIDER_ROLES, role_message=DECIDER_MESSAGE
+    )
+    require_state(grant, (GrantState.ACTIVE, GrantState.SUSPENDED), _("end a member's cover"))
+    reason = require_text(reason, "reason", _("Say why the cover ends."))
+    application = grant.application
+    covered = list(application.covered_members.all())
+    names = {"name": person.name, "id": grant.pk}
+    if person not in covered:
+        raise ValidationError(
+            {
+                "person": _(
+                    "Grant #%(id)s does not name %(name)s among its covered members: they are "
+                    "covered as a member of its household, so end their membership instead."
+                )
+                % names
+            }
+        )
+    if len(covered) == 1:
+        raise ValidationError(
+            {
+                "person": _(
+                    "%(name)s is the only member grant #%(id)s covers: terminate the grant instead."
+                )
+                % names
+            }
+        )
+    with_actor(application, actor, reason)
+    application.covered_members.remove(person)
+    audit(actor, grant, grant.town.code, "grant_cover_end", person=person.pk)
+    return grant
+
+
 def stepped_amounts(amount: Decimal, months: int) -> list[Decimal]:
     """A gradual exit stepped down in equal parts: month i of n pays amount × (n − i) / n,
     rounded to the fen (600.00 over 6 months: 600, 500, 400, 300, 200, 100)."""

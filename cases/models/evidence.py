@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from relief.history import tracked_history
+from relief.money import format_yuan
 
 from .registry import Household, Person
 
@@ -91,7 +92,8 @@ class IncomeLine(DatedEvidence):
         verbose_name_plural = _("income lines")
 
     def __str__(self):
-        return f"{self.income_type} {self.monthly_amount}"
+        # Shown on pages ("End evidence: 工资 12,345.67 元"): money the one way (relief.money).
+        return f"{self.income_type} {format_yuan(self.monthly_amount)}"
 
 
 class Asset(DatedEvidence):
@@ -143,4 +145,4 @@ class Asset(DatedEvidence):
         verbose_name_plural = _("assets")
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.value}"
+        return f"{self.get_kind_display()} {format_yuan(self.value)}"

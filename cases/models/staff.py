@@ -17,6 +17,9 @@ class Role(models.TextChoices):
     FINANCE = "finance", _("Finance officer")
     AUDITOR = "auditor", _("Auditor")
     ADMINISTRATOR = "administrator", _("Administrator")
+    # A partner agency's account (REGISTRIES.md): uploads its monthly extracts through the API
+    # or the upload page and sees its own uploads' reports, nothing else.
+    REGISTRY_PROVIDER = "registry_provider", _("Registry provider")
 
 
 class StaffProfile(models.Model):

@@ -12,6 +12,7 @@ from django.core.exceptions import (
     ObjectDoesNotExist,
     ValidationError,
 )
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -525,4 +526,6 @@ def decision_notice(request, pk):
     context = application_context(request, pk)
     if not context["application"].decision:
         raise Http404
+    # The signatory is named by name or role title (relief.people): load the profile with them.
+    prefetch_related_objects([context["application"]], "decided_by__staff")
     return render(request, "cases/applications/print_decision.html", context)

@@ -76,7 +76,7 @@ class Entry:
 def _history_rows(model, **lookup) -> list:
     rows = list(
         model.history.filter(**lookup)
-        .select_related("history_user")
+        .select_related("history_user__staff")
         .order_by("-history_date", "-history_id")[:ROWS_PER_KIND]
     )
     rows.reverse()

@@ -149,7 +149,10 @@ def _csv_lines(households):
 @case_reader_required
 def household_export(request):
     """The list as CSV, with the list's filters, order and scope, masked IDs, and an audit
-    event."""
+    event. An ID number in its URL is moved to a session key first, as on the list."""
+    if search.private_search_in_url(request):
+        url = reverse("cases:household-export")
+        return search.redirect_to_key(request, url, (*FILTER_KEYS, "sort"))
     params, expired = search.search_params(request)
     form, filters, _sort, households = _households(request, params)
     if expired or (form.is_bound and form.errors):

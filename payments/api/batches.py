@@ -111,12 +111,9 @@ class PaymentLineSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-BATCH_RELATED = ("town", "submitted_by", "approved_by", "sent_by")
-
-
 def batch_response(user, pk) -> Response:
     batch = case_selectors.get_in_scope(
-        selectors.batches_in_scope(user).select_related(*BATCH_RELATED), pk=pk
+        selectors.batches_in_scope(user).select_related(*selectors.BATCH_RELATED), pk=pk
     )
     return Response(PaymentBatchDetailSerializer(batch).data)
 
@@ -137,7 +134,7 @@ class BatchListApi(PaymentsApi):
     )
     def get(self, request):
         filters = self.filters(self.FilterSerializer)
-        rows = selectors.batches_in_scope(request.user).select_related(*BATCH_RELATED)
+        rows = selectors.batches_in_scope(request.user).select_related(*selectors.BATCH_RELATED)
         for name, lookup in (
             ("period", "period"),
             ("town", "town__code"),

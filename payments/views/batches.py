@@ -34,7 +34,6 @@ from .labels import KEY_LABELS, PAGE_SIZE, run_service
 
 State = Batch.State
 LineStatus = PaymentLine.Status
-BATCH_RELATED = ("town", "submitted_by", "approved_by", "sent_by")
 LIST_FILTERS = ("period", "town", "state", "kind")
 
 
@@ -59,7 +58,8 @@ def batch_list(request):
         batches=Count("id"), lines=Sum("line_count"), amount=Sum("total_amount")
     )
     page = Paginator(
-        rows.select_related(*BATCH_RELATED).order_by("-period", "town__code", "-id"), PAGE_SIZE
+        rows.select_related(*selectors.BATCH_RELATED).order_by("-period", "town__code", "-id"),
+        PAGE_SIZE,
     ).get_page(request.GET.get("page"))
     running = [
         (run, 0, runs.run_figures(run))
@@ -145,7 +145,10 @@ def available_actions(batch: Batch, *, user, has_bank_file: bool = False) -> lis
 
 def _batch_get(user, pk) -> Batch:
     return case_selectors.get_in_scope(
-        selectors.batches_in_scope(user).select_related(*BATCH_RELATED, "run__started_by"), pk=pk
+        selectors.batches_in_scope(user).select_related(
+            *selectors.BATCH_RELATED, "run__started_by"
+        ),
+        pk=pk,
     )
 
 

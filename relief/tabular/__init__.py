@@ -39,6 +39,7 @@ from .reading import (
     MAX_ROWS,
     OLE2_MAGIC,
     XLSX_MAGIC,
+    XLSX_MAX_UNPACKED_BYTES,
     Table,
     csv_encoding,
     file_sha256,
@@ -46,7 +47,6 @@ from .reading import (
     is_blank_row,
     iter_rows,
     read_table,
-    xlsx_byte_limit,
 )
 from .reports import ImportReport, RowError, TabularError
 from .writing import FORMULA_START, CsvWriter, safe_cell, safe_row, template_csv, template_xlsx
@@ -63,6 +63,7 @@ __all__ = [
     "OLE2_MAGIC",
     "TRUE_WORDS",
     "XLSX_MAGIC",
+    "XLSX_MAX_UNPACKED_BYTES",
     "Column",
     "ImportReport",
     "Row",
@@ -87,5 +88,4 @@ __all__ = [
     "template_csv",
     "template_xlsx",
     "text",
-    "xlsx_byte_limit",
 ]

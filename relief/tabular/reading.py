@@ -5,12 +5,15 @@ file claims, and is refused early with the rule it breaks:
 - rows: EVERY row read counts against `max_rows`, blank ones too. An XLSX of 176 KB can hold
   20,000,000 empty rows (or claim them in its `<dimension>`); skipping blank rows before
   counting took 95 s and 1.85 GB to find that out.
-- unpacked size: an XLSX is a zip of XML parts. Before anything is unpacked, the parts' declared
-  sizes together must stay within `max_xlsx_bytes` (by default XLSX_BASE_BYTES plus
-  XLSX_BYTES_PER_ROW for each row allowed), and there are at most MAX_XLSX_PARTS parts. Python's
-  zipfile never unpacks more of a part than it declares (a part that holds more fails its CRC
-  check), so the check bounds what is read, not only what is claimed.
-- columns: only the first MAX_COLUMNS columns are read (a template has a few dozen).
+- unpacked size: an XLSX is a zip of XML parts. Before anything is unpacked, from the sizes the
+  zip declares: the parts together unpack to at most XLSX_MAX_UNPACKED_BYTES (or `max_xlsx_bytes`),
+  no part of XLSX_RATIO_FLOOR bytes or more unpacks to more than XLSX_MAX_RATIO times its
+  compressed size, and there are at most MAX_XLSX_PARTS parts. Python's zipfile never unpacks
+  more of a part than it declares (a part that holds more fails its CRC check), so the checks
+  bound what is read, not only what is claimed.
+- columns: only the first MAX_COLUMNS columns are read (a template has a few dozen); the cells
+  of a row beyond them are DROPPED before openpyxl parses them, so a very wide row costs no more
+  than a row MAX_COLUMNS wide (a 17 MB file of 16,384-column rows took 66 s CPU to read).
 - CSV lines: at most MAX_LINE_CHARS characters each, so one endless line cannot fill memory.
 - NUL characters are refused (a database text column cannot hold them; XML cannot either).
 - CSV encoding: UTF-8 (with or without BOM); GB18030, as Excel on Chinese Windows saves "CSV",
@@ -37,11 +40,16 @@ MAX_ROWS = 100_000  # rows after the header row, blank ones included
 MAX_COLUMNS = 200
 MAX_LINE_CHARS = 1 << 20
 MAX_XLSX_PARTS = 1000
-# What a workbook may unpack to: its fixed parts (styles, theme, ...) and, per row allowed, a
-# generous row of sheet XML and shared strings (a 20-column caseload row written by openpyxl,
-# the bulkiest writer, is about 1.1 KB).
-XLSX_BASE_BYTES = 16 << 20
-XLSX_BYTES_PER_ROW = 2 << 10
+# What a workbook may unpack to, whatever its row limit. openpyxl reads sheet XML at about
+# 3 MB/s of dense cells on one core, so 16 MB is read in a few seconds; and it holds a town's
+# whole caseload: Excel writes a 20-column caseload row as about 700 bytes of sheet XML and
+# shared strings (openpyxl, the bulkiest writer, about 1.1 KB), so 15,000 to 20,000 households.
+XLSX_MAX_UNPACKED_BYTES = 16 << 20
+# Sheet XML of real data (row numbers, cell references, distinct values) deflates 5 to 20
+# times; a part unpacking to more than 100 times its compressed size is repetition made to
+# be unpacked (a bomb). Parts under XLSX_RATIO_FLOOR are too small to matter.
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FLOOR = 1 << 20
 CSV_CHINESE_SHARE = 0.8
 XLSX_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls format
@@ -86,11 +94,6 @@ def _header_name(value: Any) -> str:
     return "" if value is None else str(value).replace("\ufeff", "").strip().lower()
 
 
-def xlsx_byte_limit(max_rows: int) -> int:
-    """What a workbook allowed `max_rows` rows may unpack to."""
-    return XLSX_BASE_BYTES + XLSX_BYTES_PER_ROW * max_rows
-
-
 def iter_rows(
     source, *, name: str = "", max_rows: int = MAX_ROWS, max_xlsx_bytes: int | None = None
 ) -> Iterator[tuple[int, list | tuple]]:
@@ -111,7 +114,7 @@ def iter_rows(
     if head.startswith(XLSX_MAGIC):
         if not hasattr(source, "read"):
             source = io.BytesIO(source)
-        limit = xlsx_byte_limit(max_rows) if max_xlsx_bytes is None else max_xlsx_bytes
+        limit = XLSX_MAX_UNPACKED_BYTES if max_xlsx_bytes is None else max_xlsx_bytes
         rows = _xlsx_rows(source, max_bytes=limit)
     else:
         rows = _csv_rows(source if not hasattr(source, "read") else source.read())
@@ -159,8 +162,9 @@ def _unreadable() -> TabularError:
 
 
 def _check_archive(file, max_bytes: int) -> None:
-    """Refuse a workbook whose parts would unpack to more than `max_bytes`, from the sizes the
-    zip declares, before any part is unpacked."""
+    """Refuse a workbook whose parts would unpack to more than `max_bytes`, or one part to more
+    than XLSX_MAX_RATIO times its compressed size, from the sizes the zip declares, before any
+    part is unpacked."""
     try:
         with zipfile.ZipFile(file) as archive:
             parts = archive.infolist()
@@ -171,11 +175,23 @@ def _check_archive(file, max_bytes: int) -> None:
             _("The workbook has more than %(max)d parts; save it again as a plain .xlsx file.")
             % {"max": MAX_XLSX_PARTS}
         )
+    for part in parts:
+        if part.file_size >= XLSX_RATIO_FLOOR and part.file_size > XLSX_MAX_RATIO * max(
+            part.compress_size, 1
+        ):
+            raise TabularError(
+                _(
+                    "The workbook part %(part)s unpacks to more than %(ratio)d times its "
+                    "compressed size, which no real sheet does; delete the empty or repeated "
+                    "rows and columns, or save the data again in a new workbook."
+                )
+                % {"part": part.filename, "ratio": XLSX_MAX_RATIO}
+            )
     if sum(part.file_size for part in parts) > max_bytes:
         raise TabularError(
             _(
-                "The workbook unpacks to more than %(max)d MB (the limit for its number of "
-                "rows); delete the empty rows, columns and other sheets, or split the file."
+                "The workbook unpacks to more than %(max)d MB; delete the empty rows, columns "
+                "and other sheets, or split the file."
             )
             % {"max": max_bytes >> 20}
         )
@@ -206,13 +222,32 @@ def _size_before_rows(sheet) -> None:
         source.close()
 
 
+def _narrow_parser():
+    """openpyxl's sheet parser, parsing no more than MAX_COLUMNS cells of a row: the cells
+    beyond are dropped before each is parsed (openpyxl parses every cell of a row, then the
+    reader throws away the columns it was not asked for)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    class NarrowParser(WorkSheetParser):
+        def parse_row(self, row):
+            del row[MAX_COLUMNS:]
+            return super().parse_row(row)
+
+    return NarrowParser
+
+
 def _xlsx_rows(file, *, max_bytes: int) -> Iterator[tuple]:
     from openpyxl import load_workbook
+    from openpyxl.worksheet import _read_only
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
     _check_archive(file, max_bytes)
-    # Once per process; the same result as openpyxl's own, without its read to the end.
+    # Once per process, for read-only sheets only (how Relief reads every import): the same
+    # result as openpyxl's own, without its read to the end, and rows at most MAX_COLUMNS wide.
     ReadOnlyWorksheet._get_size = _size_before_rows
+    if not getattr(_read_only.WorkSheetParser, "narrow", False):
+        _read_only.WorkSheetParser = _narrow_parser()
+        _read_only.WorkSheetParser.narrow = True
     file.seek(0)
     try:
         # read_only streams the sheet row by row; data_only gives the values Excel computed

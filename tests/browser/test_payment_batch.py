@@ -62,7 +62,7 @@ def test_town_supervisor_approves_and_finance_downloads_the_bank_file(new_contex
     page.wait_for_url("**/payments/batches/")
     row = page.get_by_test_id(f"batch-{batch.pk}")
     assert "3,050.00" in row.inner_text()
-    assert "supervisor" in row.inner_text()  # the maker
+    assert "市民政局审批人员" in row.inner_text()  # the maker, unnamed: their role's title
     row.locator(f"a[href='/payments/batches/{batch.pk}/']").click()
     page.wait_for_url(f"**/payments/batches/{batch.pk}/")
     assert "status-batch-submitted" in page.get_by_test_id("batch-state").get_attribute("class")
@@ -73,7 +73,7 @@ def test_town_supervisor_approves_and_finance_downloads_the_bank_file(new_contex
     page.get_by_test_id("action-approve-submit").click()
     page.wait_for_load_state()
     assert "status-batch-approved" in page.get_by_test_id("batch-state").get_attribute("class")
-    assert "supervisor-chashan" in page.get_by_test_id("batch-checker").inner_text()
+    assert "镇街审批人员" in page.get_by_test_id("batch-checker").inner_text()
     batch.refresh_from_db()
     assert batch.state == Batch.State.APPROVED
     assert (batch.submitted_by.username, batch.approved_by.username) == (

@@ -19,6 +19,7 @@ START_PAGES = [
     ("supervisor", Role.CITY_SUPERVISOR, None, "/cases/work/approvals/", "待审批"),
     ("finance", Role.FINANCE, None, "/payments/batches/", "发放批次"),
     ("auditor", Role.AUDITOR, None, "/cases/households/", "家庭"),
+    ("provider", Role.REGISTRY_PROVIDER, None, "/audit/extracts/", "比对数据文件"),
 ]
 
 

@@ -379,12 +379,15 @@ def test_household_search_by_name_prefix(worker_chashan, two_towns):
 
 
 @pytest.mark.django_db
-def test_household_search_by_full_id_number(worker_chashan, two_towns):
+def test_household_search_by_full_id_number_is_posted(worker_chashan, two_towns):
     head = head_of(two_towns["chashan"])
+    client = client_for(worker_chashan)
 
-    assert listed_ids(client_for(worker_chashan), f"search={head.id_number}") == {
-        two_towns["chashan"].pk
-    }
+    posted = client.post("/api/v1/households/search/", {"search": head.id_number}, format="json")
+
+    assert {row["id"] for row in posted.json()["results"]} == {two_towns["chashan"].pk}
+    # Not in a URL (tests/cases/test_ids_out_of_urls.py).
+    assert client.get(f"/api/v1/households/?search={head.id_number}").status_code == 400
 
 
 @pytest.mark.django_db
@@ -403,7 +406,12 @@ def test_household_search_by_last_four_id_characters(worker_chashan, two_towns):
 def test_household_search_does_not_find_another_towns_household(worker_chashan, two_towns):
     head = head_of(two_towns["dalang"])
 
-    assert listed_ids(client_for(worker_chashan), f"search={head.id_number}") == set()
+    posted = client_for(worker_chashan).post(
+        "/api/v1/households/search/", {"search": head.id_number}, format="json"
+    )
+
+    assert posted.json()["results"] == []
+    assert listed_ids(client_for(worker_chashan), f"search={head.id_number[-6:]}") == set()
 
 
 # Changing households and persons

@@ -89,9 +89,10 @@ def test_city_users_have_their_roles_and_no_towns(seeded):
 
 
 @pytest.mark.django_db
-def test_exactly_the_77_demo_users_exist_and_only_admin_reaches_the_admin_site(seeded):
+def test_exactly_the_78_demo_users_exist_and_only_admin_reaches_the_admin_site(seeded):
     User = get_user_model()
-    assert User.objects.count() == 36 * 2 + 5  # two city supervisors, finance, auditor, admin
+    # Two city supervisors, finance, auditor, admin and the registry provider.
+    assert User.objects.count() == 36 * 2 + 6
     assert list(User.objects.filter(is_staff=True).values_list("username", flat=True)) == ["admin"]
     assert User.objects.get(username="admin").is_superuser
 

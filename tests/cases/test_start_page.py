@@ -1,6 +1,7 @@
 """Each role lands on its own start page after logging in, and at `/`: case workers on their
 work, town and city supervisors on the approval queue, finance on the payment batches, auditors
-on the households (until the auditors' history browser exists), administrators on /admin/.
+on the households (until the auditors' history browser exists), administrators on /admin/,
+registry providers on their own uploads.
 A safe `?next=` still wins."""
 
 import pytest
@@ -19,6 +20,7 @@ START_PAGES = [
     ("finance", "payments:batch-list"),
     ("auditor", "cases:household-list"),
     ("administrator", "admin:index"),
+    ("registry_provider", "audit:extract-list"),
 ]
 
 

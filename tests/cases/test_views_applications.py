@@ -311,6 +311,8 @@ def test_application_page_by_role_and_town(client, request, worker_chashan, pers
 def test_application_page_shows_clocks_with_due_dates_and_overdue_marks(
     client, worker_chashan, supervisor_chashan
 ):
+    worker_chashan.last_name, worker_chashan.first_name = "陈", "晓明"
+    worker_chashan.save()
     application = temporary(worker_chashan)
     clocks_sweep(today=datetime.date(2024, 2, 26))  # a breach: due 2024-02-22
     client.force_login(supervisor_chashan)
@@ -323,7 +325,7 @@ def test_application_page_shows_clocks_with_due_dates_and_overdue_marks(
     assert 'data-testid="mark-overdue"' in content
     assert 'data-testid="breaches"' in content
     assert 'data-testid="event-accepted"' in content
-    assert worker_chashan.username in content  # who took the steps
+    assert "陈晓明" in content  # who took the steps, by name
 
 
 def test_application_page_marks_a_due_soon_clock_and_a_provisional_due_date(

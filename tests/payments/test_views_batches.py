@@ -91,7 +91,10 @@ def sent_with_rows(client, finance, amounts=("1600.00", "1450.00", "980.50")):
 
 @pytest.fixture
 def second_supervisor(db):
-    return staff_user("supervisor-chashan-2", Role.TOWN_SUPERVISOR, "chashan")
+    user = staff_user("supervisor-chashan-2", Role.TOWN_SUPERVISOR, "chashan")
+    user.last_name, user.first_name = "黄", "审核"
+    user.save()
+    return user
 
 
 # --- who sees what --------------------------------------------------------------------------
@@ -303,7 +306,8 @@ def test_a_supervisor_submits_and_another_supervisor_approves(
     batch.refresh_from_db()
     assert (batch.state, batch.approved_by) == (Batch.State.APPROVED, second_supervisor)
     trail = client.get(detail(batch)).content.decode()
-    assert "supervisor-chashan-2" in trail and "supervisor-chashan" in trail
+    # Staff are named, never by their login (relief.people.staff_name).
+    assert "黄审核" in trail and "supervisor-chashan" not in trail
 
 
 def test_approving_ones_own_submission_shows_the_services_refusal(client, supervisor_chashan):

@@ -3,6 +3,7 @@ file claims: every row counts, blank ones too; an XLSX may unpack only so far; a
 bounded; NUL is refused; a CSV is UTF-8, or GB18030 only when it reads as Chinese."""
 
 import io
+import random
 import time
 import tracemalloc
 import zipfile
@@ -14,9 +15,9 @@ import pytest
 from relief import tabular
 from relief.tabular import reading
 
-# A decompression bomb is refused within these (the old reader took 95 s and 1.85 GB on a 176 KB
-# workbook of 20,000,000 empty rows).
-BOMB_SECONDS = 5.0
+# A decompression bomb is refused within this memory (the old reader took 95 s and 1.85 GB on a
+# 176 KB workbook of 20,000,000 empty rows). Time is printed, not asserted: bench/tabular.py
+# measures it.
 BOMB_BYTES = 200 * 1024 * 1024
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -138,48 +139,69 @@ def refused(call, rule: str) -> Cost:
     return cost
 
 
+@pytest.fixture
+def archive_checks_lifted(monkeypatch):
+    """The zip-level checks (ratio, flat cap) out of the way, so that what stands behind them,
+    the row count, is shown to hold on its own."""
+    monkeypatch.setattr(reading, "XLSX_MAX_RATIO", 10**9)
+    monkeypatch.setattr(reading, "XLSX_MAX_UNPACKED_BYTES", 1 << 40)
+
+
 # openpyxl reads a sheet without a <dimension> to its end looking for one (reading.py).
 @pytest.mark.parametrize("dimension", ["A1:H20000001", ""])
-def test_twenty_million_empty_rows_are_refused_within_seconds_and_megabytes(dimension):
+def test_twenty_million_empty_rows_are_refused_within_megabytes(dimension):
+    bomb = twenty_million_empty_rows(dimension=dimension)
+
+    cost = refused(lambda: read(bomb), "more than 100 times its compressed size")
+
+    print(f"20,000,000-row bomb refused in {cost.seconds:.3f} s CPU, {cost.peak >> 20} MB")
+    assert cost.peak < BOMB_BYTES
+
+
+@pytest.mark.parametrize("dimension", ["A1:H20000001", ""])
+def test_behind_the_archive_checks_every_row_read_counts(archive_checks_lifted, dimension):
     bomb = twenty_million_empty_rows(dimension=dimension)
 
     cost = refused(
         lambda: read(bomb), "more than 100000 rows after the header row (blank rows count too)"
     )
 
-    assert cost.seconds < BOMB_SECONDS
+    print(f"row limit reached in {cost.seconds:.3f} s CPU, {cost.peak >> 20} MB")
     assert cost.peak < BOMB_BYTES
 
 
 def test_a_dimension_claiming_millions_of_rows_costs_only_the_rows_there():
     bomb = crafted_xlsx(dimension="A1:A20000000", first=header_row("a") + '<row r="2"/>')
 
-    assert refused(lambda: read(bomb), "no data rows").seconds < 1.0
+    cost = refused(lambda: read(bomb), "no data rows")
+
+    print(f"refused in {cost.seconds:.3f} s CPU")
+    assert cost.peak < 10 * 1024 * 1024
 
 
-def test_rows_far_down_count_as_the_rows_before_them():
+def test_rows_far_down_count_as_the_rows_before_them(archive_checks_lifted):
     # One cell on row 20,000,000: every row above it is read as an empty row.
     bomb = crafted_xlsx(first=header_row("a"), last='<row r="20000000"><c r="A20000000"/></row>')
 
     cost = refused(lambda: read(bomb), "blank rows count too")
 
-    assert cost.seconds < BOMB_SECONDS
+    print(f"refused in {cost.seconds:.3f} s CPU, {cost.peak >> 20} MB")
     assert cost.peak < BOMB_BYTES
 
 
-def test_a_workbook_unpacking_beyond_the_limit_is_refused_before_it_is_unpacked():
+def test_a_workbook_unpacking_beyond_the_limits_is_refused_before_it_is_unpacked():
     # 10,000,000 numbered empty rows: about 300 MB of XML in a small file.
     numbered = b'<row r="9999999" spans="1:1"/>'
     bomb = crafted_xlsx(rows=10_000_000, row_xml=numbered, first=header_row("a"))
     assert len(bomb) < 1024 * 1024
 
-    cost = refused(lambda: read(bomb), "unpacks to more than 211 MB")
+    cost = refused(lambda: read(bomb), "more than 100 times its compressed size")
 
-    assert cost.seconds < 0.5
+    print(f"refused in {cost.seconds:.3f} s CPU")
     assert cost.peak < 10 * 1024 * 1024
 
 
-def test_the_unpacked_size_limit_follows_the_row_limit():
+def test_the_unpacked_size_limit_may_be_lowered_by_the_caller():
     workbook = crafted_xlsx(
         rows=3000,
         row_xml=b'<row><c t="inlineStr"><is><t>x</t></is></c></row>',
@@ -199,7 +221,7 @@ def test_a_part_larger_than_it_declares_is_not_unpacked_beyond_its_declared_size
     assert bomb[central : central + 4] == b"PK\x01\x02"
     bomb[central + 24 : central + 28] = (1000).to_bytes(4, "little")  # declares 1,000 bytes
 
-    assert refused(lambda: read(bytes(bomb)), "not a readable XLSX").seconds < 0.5
+    print(f"refused in {refused(lambda: read(bytes(bomb)), 'not a readable XLSX').seconds} s CPU")
 
 
 def test_a_workbook_of_many_parts_is_refused():
@@ -227,7 +249,7 @@ def test_a_csv_of_endless_empty_lines_is_refused_without_holding_them():
 
     cost = refused(lambda: read(content), "blank rows count too")
 
-    assert cost.seconds < BOMB_SECONDS
+    print(f"refused in {cost.seconds:.3f} s CPU, {cost.peak >> 20} MB")
     assert cost.peak < BOMB_BYTES
 
 
@@ -329,3 +351,66 @@ def test_an_xlsx_written_by_openpyxl_without_dimensions_still_reads_its_rows():
     workbook.save(out)
 
     assert read(out.getvalue()).rows == [(2, ["x", None])]
+
+
+# Compression ratio, a flat unpacked cap and bounded columns -----------------------------------
+
+
+def test_a_workbook_unpacking_to_more_than_100_times_its_size_is_refused():
+    # 50,000 identical rows: 4 MB of XML, within every other limit, in a file of a few KB.
+    row = b'<row><c t="inlineStr"><is><t>' + b"x" * 60 + b"</t></is></c></row>"
+    bomb = crafted_xlsx(rows=50_000, row_xml=row, first=header_row("a"))
+
+    cost = refused(lambda: read(bomb), "more than 100 times its compressed size")
+
+    print(f"ratio bomb of {len(bomb)} bytes refused in {cost.seconds:.3f} s CPU")
+    assert cost.peak < 10 * 1024 * 1024
+
+
+def test_an_ordinary_workbook_is_well_within_the_ratio():
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["household_ref", "name", "address", "amount"])
+    for n in range(2000):
+        sheet.append([f"H{n}", f"陈大文{n}", f"东莞市茶山镇南社村{n}号", 1200 + n])
+    out = io.BytesIO()
+    workbook.save(out)
+
+    assert len(read(out.getvalue()).rows) == 2000
+
+
+def test_a_workbook_unpacking_beyond_the_flat_cap_is_refused(monkeypatch):
+    """Random text barely compresses: the ratio holds, the flat cap refuses it."""
+    monkeypatch.setattr(reading, "XLSX_MAX_UNPACKED_BYTES", 1 << 20)
+    rng = random.Random(7)
+    first = header_row("a") + "".join(
+        f'<row><c t="inlineStr"><is><t>{rng.getrandbits(256):x}</t></is></c></row>'
+        for _ in range(20_000)
+    )
+    workbook = crafted_xlsx(first=first)
+
+    with pytest.raises(tabular.TabularError, match="unpacks to more than 1 MB"):
+        read(workbook)
+
+
+def test_the_flat_cap_is_sixteen_megabytes():
+    assert reading.XLSX_MAX_UNPACKED_BYTES == 16 * 1024 * 1024
+
+
+def test_cells_beyond_the_column_limit_are_dropped_before_they_are_parsed(monkeypatch):
+    """A very wide sheet (a 17 MB file of 16,384-column rows took 66 s) costs no more per row
+    than MAX_COLUMNS cells: the cells beyond are dropped unparsed."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    parsed = []
+    original = WorkSheetParser.parse_cell
+    monkeypatch.setattr(
+        WorkSheetParser, "parse_cell", lambda self, el: parsed.append(1) or original(self, el)
+    )
+    cells = b"<c><v>1</v></c>" * 1000
+    wide = crafted_xlsx(rows=50, row_xml=b"<row>" + cells + b"</row>", first=header_row("a"))
+
+    table = read(wide)
+
+    assert [n for n, _ in table.rows] == list(range(2, 52))
+    assert len(parsed) <= 51 * tabular.MAX_COLUMNS

@@ -1,0 +1,328 @@
+#!/usr/bin/env python
+"""Monthly check benchmark: the registry rules of audit/check.py on many active grants.
+
+Run by hand on PostgreSQL; it prints figures and asserts nothing about time:
+
+    .venv/bin/python bench/monthly_check.py [--grants 100000] [--reseed] [--runs 3]
+
+1. Creates the PostgreSQL database of DATABASE_URL if it is missing (default
+   postgres://postgres@127.0.0.1:5432/relief_bench_check), migrates it and seeds `--grants`
+   paying dibao grants set-based with bench/payment_run.py's seed (a household with its head,
+   the approved application, the grant, its schedule and account).
+2. Writes the period's registry records set-based (INSERT ... SELECT): a deposits balance for
+   every head (under the limit), and for `--changed` (2 %) of the households one change each, in
+   turn: deposits over the limit, a car, two residential units, a live business, a death; the
+   remaining rows of `--rows-per-grant` as harmless records (an exempt motorcycle, a cancelled
+   business), so that the rules read as many rows as a real month would.
+3. Each of `--runs` runs, after deleting the findings and runs:
+   - the check (audit.check.run_check) in this process, town after town;
+   - the same check with `--parallel` (2) processes sharing the towns (as Celery workers
+     share the monthly_check_town tasks);
+   - the same flagging as hand-written reference SQL, city-wide in one statement per rule;
+   - peak memory (ru_maxrss of this process and of the children).
+4. The same rules as a per-household ORM loop on `--naive` (10,000) households.
+5. Prints the median of the runs and the ratios.
+
+The bench grants have no paid months, so a finding's months table is empty: what is measured
+is the rules and the reconciliation of findings, not the calculation of amounts (that is
+audit.amounts.expected, measured by bench/calculation.py).
+"""
+
+import argparse
+import datetime
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relief_bench_check")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from benchdb import ensure_database  # noqa: E402 (bench/ is the script's own folder)
+
+PERIOD = datetime.date(2025, 7, 1)
+KINDS = ("deposits_over", "car", "two_homes", "business", "death")
+
+
+def peak_mb() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def seed_records(*, rows_per_grant: int, changed: float) -> int:
+    """The period's records, set-based; returns how many there are."""
+    from django.db import connection, transaction
+
+    from audit.models import Extract, RegistryRecord, Source
+    from cases.models import Membership
+
+    if RegistryRecord.objects.filter(period=PERIOD).exists():
+        return RegistryRecord.objects.filter(period=PERIOD).count()
+    Extract.objects.filter(period=PERIOD, file_name__startswith="bench-").delete()
+    sources = dict(Source.objects.values_list("code", "pk"))
+    extracts = {
+        code: Extract.objects.create(
+            source_id=sources[code],
+            period=PERIOD,
+            file_name=f"bench-{code}.csv",
+            sha256=f"{n:064x}",
+            state=Extract.State.IMPORTED,
+        ).pk
+        for n, code in enumerate(("deposits", "vehicles", "property", "business", "deaths"), 1)
+    }
+    every = max(1, round(1 / changed))
+    table = RegistryRecord._meta.db_table
+    members = Membership._meta.db_table
+    columns = (
+        "extract_id, source_id, period, row_number, person_id, key_hash, name, name_differs, "
+        "authorised, institution, reference, category, role, status, amount, on_date, region"
+    )
+
+    def insert(code, where, fields):
+        values = {
+            "institution": "''",
+            "reference": "''",
+            "category": "''",
+            "role": "''",
+            "status": "''",
+            "amount": "NULL",
+            "on_date": "NULL",
+            **fields,
+        }
+        sql = f"""
+            INSERT INTO {table} ({columns})
+            SELECT %s, %s, %s, n, person_id, '', '', false, true, {values["institution"]},
+                   {values["reference"]}, {values["category"]}, {values["role"]},
+                   {values["status"]}, {values["amount"]}, {values["on_date"]}, ''
+            FROM (SELECT m.person_id, row_number() OVER (ORDER BY m.person_id) AS n
+                  FROM {members} m WHERE m.left_on IS NULL) heads
+            WHERE {where}
+        """
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [extracts[code], sources[code], PERIOD])
+
+    with transaction.atomic():
+        # Every head: a deposits balance under the limit (the reads of a real month).
+        insert("deposits", "true", {"institution": "'工行'", "amount": "1000.00"})
+        changes = {
+            "deposits_over": ("deposits", {"institution": "'建行'", "amount": "900000.00"}),
+            "car": ("vehicles", {"reference": "'粤S' || n", "category": "'汽车'"}),
+            "two_homes": ("property", {"reference": "'U' || n", "category": "'住宅'"}),
+            "business": ("business", {"reference": "'B' || n", "status": "'存续'"}),
+            "death": ("deaths", {"on_date": "DATE '2025-06-15'"}),
+        }
+        for index, kind in enumerate(KINDS):
+            code, fields = changes[kind]
+            insert(code, f"n %% {every * len(KINDS)} = {index * every}", fields)
+            if kind == "two_homes":
+                insert(
+                    code,
+                    f"n %% {every * len(KINDS)} = {index * every}",
+                    {**fields, "reference": "'V' || n"},
+                )
+        # Harmless rows up to rows_per_grant: exempt motorcycles, cancelled businesses.
+        for extra in range(max(0, rows_per_grant - 1)):
+            code, fields = (
+                ("vehicles", {"reference": f"'M{extra}-' || n", "category": "'摩托车'"})
+                if extra % 2 == 0
+                else ("business", {"reference": f"'C{extra}-' || n", "status": "'注销'"})
+            )
+            insert(code, "true", fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
+    return RegistryRecord.objects.filter(period=PERIOD).count()
+
+
+def reset_findings() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE audit_finding, audit_historicalfinding, audit_checkruntown, audit_checkrun"
+        )
+
+
+# The flagging of each rule as one hand-written, city-wide statement.
+REFERENCE_SQL = {
+    "assets_over_limit": """
+        SELECT m.household_id FROM audit_registryrecord r
+        JOIN cases_membership m ON m.person_id = r.person_id AND m.left_on IS NULL
+        JOIN cases_grant g ON g.household_id = m.household_id AND g.state = 'active'
+        WHERE r.period = %(p)s AND r.authorised
+          AND r.source_id IN (SELECT id FROM audit_source
+                              WHERE code IN ('deposits', 'securities', 'insurance'))
+        GROUP BY m.household_id
+        HAVING SUM(r.amount) > 24 * 1300.00 * (SELECT COUNT(*) FROM cases_membership m2
+                 WHERE m2.household_id = m.household_id AND m2.left_on IS NULL)""",
+    "counts": """
+        SELECT m.household_id FROM audit_registryrecord r
+        JOIN audit_source s ON s.id = r.source_id
+        JOIN cases_membership m ON m.person_id = r.person_id AND m.left_on IS NULL
+        JOIN cases_grant g ON g.household_id = m.household_id AND g.state = 'active'
+        WHERE r.period = %(p)s AND r.authorised
+        GROUP BY m.household_id
+        HAVING SUM(CASE WHEN s.code = 'property' AND r.category = '住宅' THEN 1 ELSE 0 END) > 1
+            OR SUM(CASE WHEN s.code = 'vehicles'
+                        AND r.category NOT IN ('摩托车', '残疾人专用车') THEN 1 ELSE 0 END) > 0
+            OR SUM(CASE WHEN s.code = 'business' AND r.status = '存续' THEN 1 ELSE 0 END) > 0""",
+    "death": """
+        SELECT m.person_id FROM audit_registryrecord r
+        JOIN audit_source s ON s.id = r.source_id AND s.code = 'deaths'
+        JOIN cases_membership m ON m.person_id = r.person_id AND m.left_on IS NULL
+        JOIN cases_grant g ON g.household_id = m.household_id AND g.state = 'active'
+        WHERE r.period = %(p)s AND r.authorised""",
+}
+
+
+def reference() -> int:
+    from django.db import connection
+
+    flagged = 0
+    with connection.cursor() as cursor:
+        for sql in REFERENCE_SQL.values():
+            cursor.execute(sql, {"p": PERIOD})
+            flagged += len(cursor.fetchall())
+    return flagged
+
+
+def child(run_id: int, town_ids: list[int]) -> None:
+    from audit import check
+    from audit.models import CheckRun
+    from cases.models import Town
+
+    run = CheckRun.objects.get(pk=run_id)
+    for town in Town.objects.filter(pk__in=town_ids):
+        check.run_town(run=run, town=town)
+
+
+def parallel(workers: int) -> int:
+    from django.db import connection
+    from django.db.models import Count
+
+    from audit import check
+    from cases.models import Town
+
+    run = check.start_check(period=PERIOD, from_month=PERIOD)
+    sizes = dict(Town.objects.annotate(n=Count("grants")).values_list("pk", "n"))
+    towns = sorted(sizes, key=lambda pk: -sizes[pk])
+    shares = [towns[index::workers] for index in range(workers)]
+    connection.close()
+    children = [
+        subprocess.Popen([sys.executable, __file__, "--child", str(run.pk), *map(str, share)])
+        for share in shares
+    ]
+    for process in children:
+        if process.wait():
+            raise SystemExit("a --child failed")
+    run.refresh_from_db()
+    return run.new_findings
+
+
+def naive(count: int) -> int:
+    """The rules as a per-household ORM loop: each household's members, their records, the
+    sums and counts in Python."""
+    from audit.models import RegistryRecord
+    from cases.models import Grant, Membership
+
+    flagged = 0
+    grants = Grant.objects.filter(state="active").order_by("id")[:count]
+    for grant in grants:
+        people = list(
+            Membership.objects.filter(
+                household_id=grant.household_id, left_on__isnull=True
+            ).values_list("person_id", flat=True)
+        )
+        records = list(
+            RegistryRecord.objects.filter(
+                period=PERIOD, person_id__in=people, authorised=True
+            ).select_related("source")
+        )
+        assets = sum(r.amount or 0 for r in records if r.source.code == "deposits")
+        homes = sum(1 for r in records if r.source.code == "property" and r.category == "住宅")
+        cars = sum(1 for r in records if r.source.code == "vehicles" and r.category == "汽车")
+        live = sum(1 for r in records if r.source.code == "business" and r.status == "存续")
+        dead = any(r.source.code == "deaths" for r in records)
+        if assets > 24 * 1300 * len(people) or homes > 1 or cars or live or dead:
+            flagged += 1
+    return flagged
+
+
+def timed(function, *args):
+    started = time.perf_counter()
+    result = function(*args)
+    return time.perf_counter() - started, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--grants", type=int, default=100_000)
+    parser.add_argument("--rows-per-grant", type=int, default=5)
+    parser.add_argument("--changed", type=float, default=0.02)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--naive", type=int, default=10_000)
+    parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    import django
+
+    if args.child:
+        django.setup()
+        child(int(args.child[0]), [int(pk) for pk in args.child[1:]])
+        return
+    ensure_database(os.environ["DATABASE_URL"], reseed=args.reseed)
+    django.setup()
+    import payment_run  # bench/payment_run.py: the grants' seed
+    from django.core.management import call_command
+
+    from audit import check
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    payment_run.seed(grants=args.grants, naive_town="chashan", naive_grants=args.naive)
+    records = seed_records(rows_per_grant=args.rows_per_grant, changed=args.changed)
+    print(f"seeded in {time.perf_counter() - started:.1f} s: {records:,} registry records")
+
+    figures: dict[str, list[float]] = {"one": [], "two": [], "reference": []}
+    for number in range(1, args.runs + 1):
+        reset_findings()
+        seconds, run = timed(check.run_check, PERIOD, None, PERIOD)
+        figures["one"].append(seconds)
+        print(
+            f"run {number}: one process {seconds:7.1f} s, {run.households_checked:,} households, "
+            f"{run.new_findings:,} findings; load {os.getloadavg()[0]:.2f}"
+        )
+        reset_findings()
+        seconds, found = timed(parallel, args.parallel)
+        figures["two"].append(seconds)
+        print(f"run {number}: {args.parallel} processes {seconds:7.1f} s, {found:,} findings")
+        seconds, flagged = timed(reference)
+        figures["reference"].append(seconds)
+        print(f"run {number}: reference SQL {seconds:7.1f} s, {flagged:,} flagged")
+    seconds, flagged = timed(naive, args.naive)
+    own, children = peak_mb()
+    one, two, ref = (statistics.median(figures[k]) for k in ("one", "two", "reference"))
+    print(
+        f"per-household ORM loop on {args.naive:,} households: {seconds:.1f} s ({flagged} flagged)"
+    )
+    print(
+        f"median: one process {one:.1f} s, {args.parallel} processes {two:.1f} s "
+        f"({two / one:.2f} x one), reference SQL {ref:.1f} s (check / reference {one / ref:.1f})"
+    )
+    print(
+        f"per household: check {one / max(1, args.grants) * 1e3:.3f} ms, ORM loop "
+        f"{seconds / max(1, args.naive) * 1e3:.3f} ms"
+    )
+    print(f"peak memory: this process {own:.0f} MB, children {children:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
