@@ -16,8 +16,10 @@ The query mirrors the loader and the formula step by step (each CTE names the st
   or before D replace the recorded rows (same-day changes add up);
 - members: memberships current on D (joined_on <= D < left_on); rows of a person who is not a
   member are left out (rows of no person stay);
-- covered: the application's covered members (all members when it names none); an empty list
-  after leaving, or one naming a non-member, is 0 (the formula refuses it);
+- covered: the application's covered members (all members when it names none), less those whose
+  membership of the household has ended by D (the loader's `_still_covered`: a covered member who
+  died or moved out is no longer covered); an empty list after leaving, or one naming a person
+  who never was a member, is 0 (the formula refuses it);
 - the checks and the amounts, rounded half up to the fen where the formula rounds
   (PostgreSQL's round(numeric, 2) rounds half away from zero, as ROUND_HALF_UP does).
 
@@ -173,11 +175,19 @@ add_on_rows AS (  -- pick_add_ons: one row per scheme, month and category
     JOIN cases_addon a ON a.scheme_id = p.scheme_id AND {_covers("a", "p.month")}
     ORDER BY p.scheme_id, p.month, a.category, a.effective_from DESC, a.id DESC
 ),
-covered_list AS (  -- the application's covered members who have not left
+covered_list AS (  -- the application's covered members who have not left (_still_covered)
     SELECT DISTINCT i.grant_id, i.month, cm.person_id
     FROM items i
     JOIN cases_application_covered_members cm ON cm.application_id = i.application_id
     WHERE NOT {leaves.format(h="i.household_id", p="cm.person_id", d="i.month")}
+      AND NOT (
+          EXISTS (SELECT 1 FROM cases_membership gone
+                  WHERE gone.household_id = i.household_id AND gone.person_id = cm.person_id
+                    AND gone.left_on <= i.month)
+          AND NOT EXISTS (SELECT 1 FROM cases_membership here
+                          WHERE here.household_id = i.household_id
+                            AND here.person_id = cm.person_id AND here.joined_on <= i.month
+                            AND (here.left_on IS NULL OR here.left_on > i.month)))
 ),
 listed AS (  -- grants whose application names its covered members
     SELECT DISTINCT i.grant_id

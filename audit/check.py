@@ -12,9 +12,9 @@ A town's check:
    that each candidate's months see its own changes only);
 3. the households no registry candidate touches are reconciled without changes: a month whose
    payment differs from the calculation now raises `amount_differs`;
-4. the candidates are reconciled with the stored findings of the period: a new one is created
-   (assigned to the town's least-loaded case worker, due in the matching rule's working days),
-   unless a dismissed finding of the same kind and subject has the same fingerprint; an open or
+4. the candidates are reconciled with the stored findings of the period (audit/reconcile.py):
+   a new one is created (assigned to the town's least-loaded case worker, due in the matching
+   rule's working days), unless a dismissed finding of the same kind and subject has the same fingerprint; an open or
    closed one takes the new data (an open one left untouched when nothing changed, a closed one
    opened again); a dismissed one is opened again only when its fingerprint changed; proposed
    and confirmed ones are people's work and stay as they are. An open finding of the period
@@ -26,26 +26,23 @@ Re-running a period therefore changes nothing.
 import datetime
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
-from cases.models import Grant, Role, Town
+from cases.models import Grant, Town
 from cases.permissions import require
 from relief.dates import add_months, first_of_month
 from relief.money import ZERO
-from relief.workdays import add_working_days
 
 from . import person_rules, rules
 from .amounts import MonthFigure, expected, months_between, paid
 from .check_selectors import can_start_checks
 from .models import CheckRun, CheckRunTown, Finding
+from .reconcile import UNDECIDED, reconcile
 from .rules import Candidate, Context
 
 Kind = Finding.Kind
@@ -61,26 +58,9 @@ RECORD_RULES = (
 # What a finding's months may reach after the period: payments are made ahead (the run on the
 # 20th pays the next month), so the last paid month may follow the period checked.
 PAID_AHEAD_MONTHS = 3
-UNDECIDED = (Finding.State.OPEN, Finding.State.PROPOSED)
 # An unfinished run with no progress for this long is abandoned when another run of its period
 # starts (a whole city's check takes minutes; a town's, seconds).
 STALLED_AFTER = datetime.timedelta(hours=6)
-# The fields a reconciliation writes from a candidate.
-DATA_FIELDS = (
-    "town_id",
-    "household_id",
-    "person_id",
-    "grant_id",
-    "extract_id",
-    "record_id",
-    "figures",
-    "fingerprint",
-    "effective_month",
-    "months",
-    "overpaid",
-    "underpaid",
-    "difference_total",
-)
 
 
 @dataclass
@@ -232,148 +212,6 @@ def amount_differs(
         candidate.fingerprint = rules.digest(candidate.months)
         candidates.append(candidate)
     return candidates
-
-
-# --- reconciliation -----------------------------------------------------------------------------
-
-
-def _values(candidate: Candidate) -> dict:
-    record = candidate.record
-    return {
-        "town_id": candidate.town_id,
-        "household_id": candidate.household_id,
-        "person_id": candidate.person_id,
-        "grant_id": candidate.grant_id,
-        "extract_id": record.extract_id if record else None,
-        "record_id": record.pk if record else None,
-        "figures": candidate.figures,
-        "fingerprint": candidate.fingerprint,
-        "effective_month": candidate.effective_month,
-        "months": candidate.months,
-        "overpaid": candidate.overpaid,
-        "underpaid": candidate.underpaid,
-        "difference_total": candidate.difference_total,
-    }
-
-
-def _changed(finding: Finding, values: dict) -> bool:
-    for name, value in values.items():
-        current = getattr(finding, name)
-        if isinstance(current, Decimal):
-            current, value = f"{current:.2f}", f"{Decimal(value):.2f}"
-        if current != value:
-            return True
-    return False
-
-
-class Assigner:
-    """The town's case workers, least loaded first (open and proposed findings), round-robin
-    among equals as new findings are given out."""
-
-    def __init__(self, town: Town):
-        workers = (
-            get_user_model()
-            .objects.filter(is_active=True, staff__role=Role.CASE_WORKER, staff__towns=town)
-            .annotate(
-                load=Count("assigned_findings", filter=Q(assigned_findings__state__in=UNDECIDED))
-            )
-            .order_by("id")
-        )
-        self.load = {worker: worker.load for worker in workers}
-
-    def next(self):
-        if not self.load:
-            return None
-        worker = min(self.load, key=lambda w: (self.load[w], w.pk))
-        self.load[worker] += 1
-        return worker
-
-
-def _reopen(finding: Finding) -> None:
-    """A closed or dismissed finding raised again with new data starts over."""
-    finding.state = Finding.State.OPEN
-    finding.proposal = Finding.Proposal.NONE
-    finding.proposed_by = None
-    finding.proposed_at = None
-    finding.decided_by = None
-    finding.decided_at = None
-
-
-def reconcile(
-    ctx: Context,
-    candidates: list[Candidate],
-    *,
-    today: datetime.date,
-    actor=None,
-) -> int:
-    """Create, update, reopen or close the period's findings of the town; returns the number of
-    findings created or opened again."""
-    period = ctx.period
-    by_key = {(c.kind, c.subject): c for c in candidates}
-    existing = {
-        (f.kind, f.subject): f
-        for f in Finding.objects.select_for_update().filter(
-            Q(period=period, town=ctx.town)
-            | Q(period=period, subject__in=[c.subject for c in candidates])
-        )
-    }
-    dismissed = set(
-        Finding.objects.filter(
-            state=Finding.State.DISMISSED,
-            subject__in=[c.subject for c in candidates],
-        ).values_list("kind", "subject", "fingerprint")
-    )
-    assigner = Assigner(ctx.town)
-    due = add_working_days(today, ctx.rule.finding_limit_days)
-    raised = 0
-    new: list[Finding] = []  # written together, with their history, after the loop
-    for key, candidate in by_key.items():
-        values = _values(candidate)
-        finding = existing.get(key)
-        if finding is None:
-            if (candidate.kind, candidate.subject, candidate.fingerprint) in dismissed:
-                continue
-            new.append(
-                Finding(
-                    period=period,
-                    kind=candidate.kind,
-                    subject=candidate.subject,
-                    assignee=assigner.next(),
-                    raised_on=today,
-                    due_on=due,
-                    **values,
-                )
-            )
-            continue
-        if finding.state in (Finding.State.PROPOSED, Finding.State.CONFIRMED):
-            continue
-        if (
-            finding.state == Finding.State.DISMISSED
-            and finding.fingerprint == candidate.fingerprint
-        ):
-            continue
-        if finding.state == Finding.State.OPEN and not _changed(finding, values):
-            continue
-        if finding.state != Finding.State.OPEN:
-            _reopen(finding)
-            finding.raised_on, finding.due_on = today, due
-            finding.reminded_on = finding.breached_on = None
-            if finding.assignee_id is None:
-                finding.assignee = assigner.next()
-            raised += 1
-        for name, value in values.items():
-            setattr(finding, name, value)
-        finding._history_user = actor
-        finding.save()
-    bulk_create_with_history(new, Finding, batch_size=1000, default_user=actor)
-    raised += len(new)
-    for key, finding in existing.items():
-        if key in by_key or finding.state != Finding.State.OPEN or finding.town_id != ctx.town.pk:
-            continue
-        finding.state = Finding.State.CLOSED
-        finding._history_user = actor
-        finding.save(update_fields=["state", "updated_at"])
-    return raised
 
 
 # --- the check of one town, and of a run --------------------------------------------------------

@@ -378,12 +378,16 @@ def _first_changed_month(grant: Grant, first: datetime.date, last: datetime.date
     """The first month from `first` to `last` whose calculation differs from the amount in
     force, with its calculation; (None, None) when none differs. Only a calculation that says
     "not eligible" ends the grant: one that cannot be made (a covered person who is not a
-    member, no standard in force, ...) refuses the confirmation, naming the month and why."""
+    member, no standard in force, ...) refuses the confirmation, naming the month and why.
+    A month in which no member the grant names as covered is left (the only covered member
+    died or moved out) ends the grant like "not eligible": it is returned with no calculation."""
     month = first
     while month <= last:
         try:
             calculation = schedules.checks.calculate_for(grant, month)
         except ValidationError as error:
+            if month > grant.starts_month and _no_one_covered(grant, month):
+                return month, None
             raise ValidationError(
                 {
                     "finding": _(
@@ -401,6 +405,22 @@ def _first_changed_month(grant: Grant, first: datetime.date, last: datetime.date
             return month, calculation
         month = add_months(month, 1)
     return None, None
+
+
+def _no_one_covered(grant: Grant, month: datetime.date) -> bool:
+    """Whether the grant names its covered members and none of them is a co-resident member
+    of its household on the month's first day."""
+    named = schedules.checks.covered_ids(grant)
+    if not named:
+        return False
+    return not (
+        Membership.objects.filter(
+            Q(left_on__isnull=True) | Q(left_on__gt=month),
+            household=grant.household,
+            person_id__in=named,
+            joined_on__lte=month,
+        ).exists()
+    )
 
 
 def _reassess(grant: Grant, *, from_month, entry, proposer, today, now) -> dict:
@@ -456,7 +476,7 @@ def _carry_out(finding: Finding, *, decider, today, now) -> dict:
             _reassess(grant, from_month=first, entry=None, proposer=proposer, today=today, now=now)
         )
         return outcome
-    if not calculation.eligible and month > grant.starts_month:
+    if (calculation is None or not calculation.eligible) and month > grant.starts_month:
         ends = add_months(month, -1)
         schedules.grant_terminate(
             grant=grant, actor=decider, reason=reason, ends_month=ends, today=today, now=now

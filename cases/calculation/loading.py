@@ -7,7 +7,8 @@ and the dated rule rows (scheme rules, standards, add-ons, income types and thei
 Rule rows are shared: they are read once for the chunk and chosen per scheme, town and date.
 `load_inputs(...)` is the same for one household. A calculation of a town's households therefore
 costs the same 8 queries per chunk as one household's does (one more when schemes are given by
-code; 2 when every item is temporary assistance, which reads members only).
+code, one more when items name their covered members: the departures of those named; 2 when
+every item is temporary assistance, which reads members only).
 
 Everything is read as valid on the item's date D (`as_of`, by default the first day of the
 month): a dated rule row when effective_from <= D and (effective_to is empty or >= D); evidence
@@ -243,6 +244,7 @@ def load_chunk(items: Sequence[Item]) -> list[Inputs]:
             )
         )
         members = _memberships({items[n].household.pk for n in known}, first, last)
+    departures = _departures([items[n] for n in known], last)
     standards, income, assets, types, type_rules, add_ons = [], {}, {}, [], [], []
     if measured:
         household_ids = {items[n].household.pk for n in measured}
@@ -277,6 +279,11 @@ def load_chunk(items: Sequence[Item]) -> list[Inputs]:
     for item, scheme, code in zip(items, scheme_of, codes, strict=True):
         on, household = item.on, item.household
         measure = scheme is not None and not scheme.is_temporary
+        current = [
+            Member(*row[3:])
+            for row in members.get(household.pk, ())
+            if row[1] <= on and (row[2] is None or row[2] > on)
+        ]
         inputs.append(
             Inputs(
                 month=item.month,
@@ -285,11 +292,7 @@ def load_chunk(items: Sequence[Item]) -> list[Inputs]:
                 scheme=scheme,
                 rule=rule_on(scheme, on) if scheme is not None else None,
                 standard=standard_on(scheme, household.town_id, on) if measure else None,
-                members=[
-                    Member(*row[3:])
-                    for row in members.get(household.pk, ())
-                    if row[1] <= on and (row[2] is None or row[2] > on)
-                ],
+                members=current,
                 income_lines=[
                     IncomeRow(*row[3:])
                     for row in income.get(household.pk, ())
@@ -302,10 +305,46 @@ def load_chunk(items: Sequence[Item]) -> list[Inputs]:
                     if _evidence_covers(row[1], row[2], on)
                 ],
                 add_ons=add_ons_on(scheme, on) if measure else {},
-                covered_person_ids=item.covered_person_ids,
+                covered_person_ids=_still_covered(item, current, departures),
             )
         )
     return inputs
+
+
+def _departures(items: Sequence[Item], last: datetime.date) -> dict[tuple[int, int], list]:
+    """For the items that name their covered members: the dates on which a named person's
+    membership of the item's household ended (a death, a move out), by (household, person).
+    One query, and none when no item names its covered members."""
+    named = [item for item in items if item.covered_person_ids]
+    if not named:
+        return {}
+    rows = Membership.objects.filter(
+        household_id__in={item.household.pk for item in named},
+        person_id__in={pk for item in named for pk in item.covered_person_ids},
+        left_on__lte=last,
+    ).values_list("household_id", "person_id", "left_on")
+    departures = defaultdict(list)
+    for household_id, person_id, left_on in rows:
+        departures[(household_id, person_id)].append(left_on)
+    return departures
+
+
+def _still_covered(item: Item, members: Sequence[Member], departures: dict) -> list[int] | None:
+    """The covered members named for the item, less those who have left its household by the
+    item's date (DOMAIN.md §5: the allowance covers co-resident members; a covered member who
+    dies or moves out is no longer covered, and the others stay covered). A named person who
+    never was a member stays named, and the formula refuses the list."""
+    named = item.covered_person_ids
+    if not named:
+        return named
+    on, household_id = item.on, item.household.pk
+    present = {member.person_id for member in members}
+    return [
+        pk
+        for pk in named
+        if pk in present
+        or not any(left <= on for left in departures.get((household_id, pk), ()))
+    ]
 
 
 def _memberships(household_ids, first: datetime.date, last: datetime.date) -> dict:

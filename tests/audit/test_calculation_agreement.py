@@ -397,6 +397,24 @@ def test_a_member_who_leaves_counts_no_more_nor_their_rows():
     assert both([grant], [FEB], changes)[(grant.pk, FEB)] == Decimal("0.00")  # no one covered
 
 
+def test_a_covered_member_whose_membership_ended_is_covered_no_more():
+    # A confirmed death or move ends the membership: the application still names the person,
+    # the others named stay covered (a smaller amount, not 0); no one named left gives 0.
+    grant = grant_of(size=0, income=None)
+    head = add_member(grant.household)
+    elder = add_member(grant.household, datetime.date(1950, 1, 1))
+    add_income(grant.household, "900.00", person=elder)
+    grant.application.covered_members.set([head, elder])
+    grant.household.memberships.filter(person=elder).update(
+        left_on=datetime.date(2025, 1, 20), leave_reason=Membership.LeaveReason.DEATH
+    )
+    figures = both([grant], [JAN, FEB])
+    assert figures[(grant.pk, JAN)] == Decimal("1830.00")  # 2600 − 900 + 130
+    assert figures[(grant.pk, FEB)] == Decimal("1300.00")
+    grant.application.covered_members.set([elder])
+    assert both([grant], [FEB])[(grant.pk, FEB)] == Decimal("0.00")  # no one covered
+
+
 def test_exempt_vehicle_change_beside_a_counted_one():
     grant = grant_of()
     head = people(grant)[0]

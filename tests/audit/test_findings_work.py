@@ -321,6 +321,59 @@ def test_a_death_ends_the_membership_and_recovers_the_months_paid_after_it(
     assert recovery.months == {"2024-04": f"{difference:.2f}", "2024-05": f"{difference:.2f}"}
 
 
+def test_a_covered_members_death_leaves_the_others_covered_at_a_smaller_amount(
+    grant, worker_chashan, supervisor_chashan
+):
+    head, child = members(grant)
+    grant.application.covered_members.set([head, child])
+    record = registry_record(child, "deaths", MAY, on_date=M(2024, 3, 15))
+    item = finding(
+        kind=Finding.Kind.DEATH,
+        grant=grant,
+        person=child,
+        record=record,
+        effective_month=MARCH,
+        assignee=worker_chashan,
+    )
+
+    item = propose_and_approve(item, worker_chashan, supervisor_chashan)
+
+    # The application still names the child; from April only the head is covered:
+    # (1,300 − 1,000) × 1 = 300.00, and the months paid at 1,600.00 are recovered.
+    entry = ScheduleEntry.objects.get(pk=item.outcome["schedule_entry"])
+    assert (entry.from_month, entry.amount) == (APRIL, Decimal("300.00"))
+    recovery = Recovery.objects.get(pk=item.outcome["recovery"])
+    assert recovery.months == {"2024-04": "1300.00", "2024-05": "1300.00"}
+    grant.refresh_from_db()
+    assert grant.state == Grant.State.ACTIVE
+
+
+def test_the_death_of_the_only_covered_member_ends_the_grant(worker_chashan, supervisor_chashan):
+    # Only the child is covered: (1,300 × 2 − 1,000) × 1 / 2 = 800.00 a month.
+    grant = approved_grant(starts_month=MARCH, amount=Decimal("800.00"))
+    _head, child = members(grant)
+    grant.application.covered_members.set([child])
+    for month in (MARCH, APRIL, MAY):
+        paid_line(grant, month, "800.00")
+    record = registry_record(child, "deaths", MAY, on_date=M(2024, 3, 15))
+    item = finding(
+        kind=Finding.Kind.DEATH,
+        grant=grant,
+        person=child,
+        record=record,
+        effective_month=MARCH,
+        assignee=worker_chashan,
+    )
+
+    item = propose_and_approve(item, worker_chashan, supervisor_chashan)
+
+    assert item.outcome["terminated_after"] == "2024-03"
+    grant.refresh_from_db()
+    assert grant.ends_month == MARCH
+    recovery = Recovery.objects.get(pk=item.outcome["recovery"])
+    assert recovery.months == {"2024-04": "800.00", "2024-05": "800.00"}
+
+
 def test_a_lower_pension_raises_the_amount_and_back_pays(worker_chashan, supervisor_chashan):
     grant = approved_grant(starts_month=MARCH, amount=Decimal("1100.00"))
     head = members(grant)[0]
