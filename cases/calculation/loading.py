@@ -342,8 +342,7 @@ def _still_covered(item: Item, members: Sequence[Member], departures: dict) -> l
     return [
         pk
         for pk in named
-        if pk in present
-        or not any(left <= on for left in departures.get((household_id, pk), ()))
+        if pk in present or not any(left <= on for left in departures.get((household_id, pk), ()))
     ]
 
 
