@@ -169,30 +169,38 @@ def enrolled_twice(ctx: Context) -> list[Candidate]:
     later grant, whose months are reconciled with the person no longer covered there."""
 
     # Whom a live grant covers: its application's covered members, else every co-resident
-    # member. Read first for the town's grants, then for every live grant of those people only,
-    # so that the rule reads its town's people, not the city's.
-    def coverage(covered_filter: str, member_filter: str, join: str = "") -> str:
+    # member; read for every live grant of the town's people only, so that the rule reads its
+    # town's people, not the city's.
+    def coverage(join: str) -> str:
         return f"""
             SELECT g.id AS grant_id, g.town_id, g.household_id, g.starts_month, cm.person_id
             FROM {T["covered"]} cm {join.format(alias="cm")}
             JOIN {T["grant"]} g ON g.application_id = cm.application_id
             JOIN {T["scheme"]} s ON s.id = g.scheme_id
-            WHERE {LIVE} {covered_filter}
+            WHERE {LIVE}
             UNION
             SELECT g.id, g.town_id, g.household_id, g.starts_month, m.person_id
             FROM {T["membership"]} m {join.format(alias="m")}
             JOIN {T["grant"]} g ON g.household_id = m.household_id
             JOIN {T["scheme"]} s ON s.id = g.scheme_id
-            WHERE {LIVE} AND {CORESIDENT} {member_filter}
+            WHERE {LIVE} AND {CORESIDENT}
               AND NOT EXISTS (SELECT 1 FROM {T["covered"]} c2
                               WHERE c2.application_id = g.application_id)
         """
 
-    town_only = "AND g.town_id = %(town)s"
+    # The people the town's live grants may cover: its base's co-resident members and the
+    # people its grants' applications name (a superset of whom they cover: the result is the
+    # same, as a person counts only when the later of their grants is the town's).
     sql = f"""
-        WITH town_cov AS ({coverage(town_only, town_only)}),
-        people AS (SELECT DISTINCT person_id FROM town_cov),
-        cov AS ({coverage("", "", "JOIN people p ON p.person_id = {alias}.person_id")}),
+        WITH people AS (
+            SELECT person_id FROM audit_check_member
+            UNION
+            SELECT cm.person_id FROM {T["covered"]} cm
+            JOIN {T["grant"]} g ON g.application_id = cm.application_id
+            JOIN {T["scheme"]} s ON s.id = g.scheme_id
+            WHERE {LIVE} AND g.town_id = %(town)s
+        ),
+        cov AS ({coverage("JOIN people p ON p.person_id = {alias}.person_id")}),
         twice AS (
             SELECT person_id, MIN(grant_id) AS first_grant, MAX(grant_id) AS later_grant,
                    MAX(starts_month) AS since

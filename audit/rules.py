@@ -84,8 +84,8 @@ BASE_TABLES = {
         WHERE {CORESIDENT}
     """,
     "audit_check_rec": f"""
-        SELECT r.id, r.person_id, r.authorised, r.category, r.status, r.amount, r.on_date,
-               r.from_month, r.region, member.household_id, src.code AS source_code
+        SELECT r.person_id, r.authorised, r.category, r.status, r.amount, r.on_date, r.region,
+               member.household_id, src.code AS source_code
         FROM audit_check_member member
         JOIN {T["record"]} r ON r.person_id = member.person_id AND r.period = %(period)s
         JOIN {T["source"]} src ON src.id = r.source_id

@@ -14,6 +14,7 @@ from tests.audit.factories import record
 from tests.factories import (
     ApplicationFactory,
     IncomeLineFactory,
+    MembershipFactory,
     household_with_members,
     town,
 )
@@ -263,6 +264,29 @@ def test_a_person_covered_by_two_live_grants_is_enrolled_twice(grant):
     assert finding.figures == {"grants": [grant.pk, other.pk]}
     # Without the person covered twice the later grant gives its 1,600.00.
     assert finding.months and all(m["expected"] == "1600.00" for m in finding.months)
+
+
+def test_a_co_resident_member_of_two_paid_households_is_enrolled_twice(grant):
+    # No covered lists: each grant covers its household's co-resident members, and in the
+    # period the person is a member of both (registered in 大朗 before leaving 茶山 is recorded:
+    # their 茶山 membership ends only after the period).
+    first, _second = members(grant)
+    grant.household.memberships.filter(person=first).update(
+        left_on=datetime.date(2099, 1, 1), leave_reason="moved_out"
+    )
+    other = paid_grant("dalang")
+    MembershipFactory(household=other.household, person=first, relation="other")
+    run()
+    (finding,) = findings(Kind.ENROLLED_TWICE)
+    assert (finding.subject, finding.town, finding.grant) == (
+        f"person:{first.pk}",
+        other.town,
+        other,
+    )
+    # Raised once, in the later grant's town: the check of 茶山 alone raises nothing.
+    Finding.objects.all().delete()
+    run("chashan")
+    assert findings(Kind.ENROLLED_TWICE) == []
 
 
 def test_one_grant_each_is_not_enrolled_twice(grant):
