@@ -17,6 +17,7 @@ exactly 24 × the standard is not over the limit on either backend.
 """
 
 import datetime
+import functools
 import hashlib
 import json
 from collections import defaultdict
@@ -109,8 +110,7 @@ def base_tables(ctx: "Context"):
     # The period's live extracts (one per source at most) as a list, not a join: the records
     # are then read through their (person, period) index for the town's members only, never
     # by scanning the whole city's month.
-    live = Extract.objects.filter(period=ctx.period, state=Extract.State.IMPORTED)
-    extracts = ", ".join(str(pk) for pk in live.values_list("pk", flat=True)) or "NULL"
+    extracts = ", ".join(str(pk) for pk in ctx.live_extracts) or "NULL"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # For the town check's transaction: index look-ups priced as on a server whose data
@@ -172,6 +172,16 @@ class Context:
 
     def params(self, **extra) -> dict:
         return {"period": self.period, "town": self.town.pk, "yes": True, **extra}
+
+    @functools.cached_property
+    def live_extracts(self) -> list[int]:
+        """The period's imported extracts (one per source at most): the records the rules
+        read, named by id so that no query joins the extracts."""
+        return list(
+            Extract.objects.filter(period=self.period, state=Extract.State.IMPORTED).values_list(
+                "pk", flat=True
+            )
+        )
 
 
 def matching_rule(period: datetime.date) -> MatchingRule:
@@ -243,12 +253,12 @@ def households_records(
     records = (
         RegistryRecord.objects.filter(
             period=ctx.period,
-            extract__state=Extract.State.IMPORTED,
+            extract_id__in=ctx.live_extracts,
             source__code__in=list(codes),
             person_id__in=list(household_of),
             authorised=authorised,
         )
-        .select_related("source", "extract")
+        .select_related("source")
         .order_by("id")
     )
     grouped: dict[int, list[RegistryRecord]] = defaultdict(list)
