@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
-from simple_history.utils import bulk_create_with_history
 
 from cases.models import Role, Town
+from relief.history import create_many_with_history
 from relief.workdays import add_working_days
 
 from .models import Finding
@@ -149,7 +149,7 @@ def reconcile(
             setattr(finding, name, value)
         finding._history_user = actor
         finding.save()
-    bulk_create_with_history(new, Finding, batch_size=1000, default_user=actor)
+    create_many_with_history(Finding, new, user=actor)
     raised += len(new)
     for key, finding in existing.items():
         if key in by_key or finding.state != Finding.State.OPEN or finding.town_id != ctx.town.pk:

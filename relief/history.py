@@ -5,12 +5,14 @@ for changes made through a request, the client's IP address and user agent. Mode
 readthedocs/core/history.py.
 """
 
-from django.db import models
+from django.db import connection, models
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+from simple_history.utils import bulk_create_with_history
 
 
 class ExtraHistoryFields(models.Model):
@@ -65,3 +67,56 @@ def with_actor(instance, actor, reason: str):
     instance._history_user = actor if getattr(actor, "is_authenticated", False) else None
     instance._change_reason = reason
     return instance
+
+
+def create_many_with_history(model, objs: list, *, user=None) -> None:
+    """Create `objs` (new instances of a `tracked_history()` model) and their "+" history rows
+    with `user` as the actor: simple-history's bulk_create_with_history, written with
+    PostgreSQL COPY when on PostgreSQL (ids drawn from the table's sequence first, so that the
+    history rows name them). A monthly check creates thousands of findings per town: a COPY
+    writes them several times faster than INSERTs of a thousand rows' parameters."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        bulk_create_with_history(objs, model, batch_size=1000, default_user=user)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, model._meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+    _copy(model, objs, with_pk=True)
+    history = model.history.model
+    now = timezone.now()
+    _copy(
+        history,
+        [
+            history(
+                history_date=now,
+                history_user=user,
+                history_change_reason="",
+                history_type="+",
+                **{field.attname: getattr(obj, field.attname) for field in history.tracked_fields},
+            )
+            for obj in objs
+        ],
+        with_pk=False,
+    )
+    for obj in objs:
+        obj._state.adding = False
+
+
+def _copy(model, objs: list, *, with_pk: bool) -> None:
+    """COPY the instances' rows into the model's table, each value prepared as a save would
+    (auto_now fields set, JSON and decimals adapted)."""
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row(
+                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+                )

@@ -78,6 +78,26 @@ def test_a_registry_finding_s_months_start_at_its_effective_month_not_at_the_run
     assert finding.overpaid == Decimal("8000.00")
 
 
+def test_new_findings_are_written_whole_with_their_history_and_its_actor(grant, supervisor_chashan):
+    two_units(grant)
+    record("vehicles", members(grant)[0], PERIOD, category="汽车", reference="粤S1")
+    run_ = check.run_check(PERIOD, from_month=FROM, today=TODAY, user=supervisor_chashan)
+    assert run_.new_findings == 2
+    for finding in Finding.objects.all():
+        finding.refresh_from_db()
+        assert finding.created_at is not None and finding.figures and finding.fingerprint
+        assert finding.months and finding.overpaid > 0
+        (version,) = finding.history.all()
+        assert (version.history_type, version.history_user) == ("+", supervisor_chashan)
+        assert (version.kind, version.subject, version.months) == (
+            finding.kind,
+            finding.subject,
+            finding.months,
+        )
+    # The ids come from the table's own sequence: a later finding still gets a new one.
+    assert len(set(Finding.objects.values_list("pk", flat=True))) == 2
+
+
 def test_re_running_a_period_changes_nothing(grant):
     two_units(grant)
     run()
