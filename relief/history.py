@@ -105,7 +105,7 @@ def create_many_with_history(model, objs: list, *, user=None) -> None:
         with_pk=False,
     )
     for obj in objs:
-        obj._state.adding = False
+        obj._state.adding, obj._state.db = False, connection.alias
 
 
 def _copy(model, objs: list, *, with_pk: bool) -> None:
