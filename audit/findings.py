@@ -408,19 +408,18 @@ def _first_changed_month(grant: Grant, first: datetime.date, last: datetime.date
 
 
 def _no_one_covered(grant: Grant, month: datetime.date) -> bool:
-    """Whether the grant names its covered members and none of them is a co-resident member
-    of its household on the month's first day."""
-    named = schedules.checks.covered_ids(grant)
+    """Whether the grant names its covered members and every one of them has left its
+    household by the month's first day (the loader's rule: such a person is covered no more).
+    A named person who never was a member is not "left": the calculation's refusal stands."""
+    named = set(schedules.checks.covered_ids(grant) or ())
     if not named:
         return False
-    return not (
-        Membership.objects.filter(
-            Q(left_on__isnull=True) | Q(left_on__gt=month),
-            household=grant.household,
-            person_id__in=named,
-            joined_on__lte=month,
-        ).exists()
+    memberships = Membership.objects.filter(household=grant.household, person_id__in=named)
+    current = memberships.filter(
+        Q(left_on__isnull=True) | Q(left_on__gt=month), joined_on__lte=month
     )
+    gone = set(memberships.filter(left_on__lte=month).values_list("person_id", flat=True))
+    return not current.exists() and gone == named
 
 
 def _reassess(grant: Grant, *, from_month, entry, proposer, today, now) -> dict:

@@ -296,7 +296,7 @@ def _schemes_in_town(ctx: Context) -> list[Scheme]:
     """The schemes of the households' first live grants (what the rules join on), read from
     the town's base table, not from the grants again."""
     ids = [row[0] for row in fetch("SELECT DISTINCT scheme_id FROM audit_check_hh", {})]
-    return list(Scheme.objects.filter(pk__in=ids).order_by("pk"))
+    return list(Scheme.objects.filter(pk__in=ids))
 
 
 def assets_over_limit(ctx: Context) -> list[Candidate]:

@@ -5,7 +5,7 @@ for changes made through a request, the client's IP address and user agent. Mode
 readthedocs/core/history.py.
 """
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -80,30 +80,34 @@ def create_many_with_history(model, objs: list, *, user=None) -> None:
     if connection.vendor != "postgresql":
         bulk_create_with_history(objs, model, batch_size=1000, default_user=user)
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            obj.pk = pk
-    _copy(model, objs, with_pk=True)
-    history = model.history.model
-    now = timezone.now()
-    _copy(
-        history,
-        [
-            history(
-                history_date=now,
-                history_user=user,
-                history_change_reason="",
-                history_type="+",
-                **{field.attname: getattr(obj, field.attname) for field in history.tracked_fields},
+    with transaction.atomic():  # the rows and their history, or neither
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, model._meta.pk.column, len(objs)],
             )
-            for obj in objs
-        ],
-        with_pk=False,
-    )
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+        _copy(model, objs, with_pk=True)
+        history = model.history.model
+        now = timezone.now()
+        _copy(
+            history,
+            [
+                history(
+                    history_date=now,
+                    history_user=user,
+                    history_change_reason=None,
+                    history_type="+",
+                    **{
+                        field.attname: getattr(obj, field.attname)
+                        for field in history.tracked_fields
+                    },
+                )
+                for obj in objs
+            ],
+            with_pk=False,
+        )
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
 

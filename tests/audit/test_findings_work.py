@@ -15,7 +15,7 @@ from cases.models import Asset, Grant, IncomeLine, IncomeType, Membership, Role,
 from cases.models.evidence import Source as EvidenceSource
 from payments.models import BackPay, Reassessment, Recovery
 from tests.audit.findings_factories import finding, month_rows, registry_record
-from tests.factories import IncomeLineFactory, approved_grant, staff_user
+from tests.factories import IncomeLineFactory, PersonFactory, approved_grant, staff_user
 from tests.payments.test_ledger import APRIL, MARCH, MAY, M, paid_line
 
 pytestmark = pytest.mark.django_db
@@ -372,6 +372,32 @@ def test_the_death_of_the_only_covered_member_ends_the_grant(worker_chashan, sup
     assert grant.ends_month == MARCH
     recovery = Recovery.objects.get(pk=item.outcome["recovery"])
     assert recovery.months == {"2024-04": "800.00", "2024-05": "800.00"}
+
+
+def test_a_named_covered_person_who_never_was_a_member_refuses_the_confirmation(
+    grant, worker_chashan, supervisor_chashan
+):
+    # The grant names the child and someone who never was a member of the household (bad
+    # data): the child's death does not leave "no one covered", and the calculation's refusal
+    # stands instead of ending the grant.
+    _head, child = members(grant)
+    grant.application.covered_members.set([child, PersonFactory()])
+    record = registry_record(child, "deaths", MAY, on_date=M(2024, 3, 15))
+    item = finding(
+        kind=Finding.Kind.DEATH,
+        grant=grant,
+        person=child,
+        record=record,
+        effective_month=APRIL,
+        assignee=worker_chashan,
+    )
+    services.finding_propose(actor=worker_chashan, finding=item, proposal="confirm")
+    errors = errors_of(
+        lambda: services.finding_approve(actor=supervisor_chashan, finding=item, today=TODAY)
+    )
+    assert "cannot be calculated" in errors["finding"][0]
+    grant.refresh_from_db()
+    assert (grant.state, grant.ends_month) == (Grant.State.ACTIVE, None)
 
 
 def test_a_lower_pension_raises_the_amount_and_back_pays(worker_chashan, supervisor_chashan):

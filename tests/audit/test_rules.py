@@ -289,6 +289,21 @@ def test_a_co_resident_member_of_two_paid_households_is_enrolled_twice(grant):
     assert findings(Kind.ENROLLED_TWICE) == []
 
 
+def test_a_named_covered_member_who_moved_to_another_paid_household_is_not_enrolled_twice(grant):
+    # The 茶山 application names both members; the second moved to a 大朗 household whose grant
+    # covers its members. Having left, they are covered by the 大朗 grant only.
+    first, second = members(grant)
+    grant.application.covered_members.set([first, second])
+    moved = datetime.date(2024, 1, 31)
+    grant.household.memberships.filter(person=second).update(
+        left_on=moved, leave_reason="moved_out"
+    )
+    other = paid_grant("dalang")
+    MembershipFactory(household=other.household, person=second, relation="other", joined_on=moved)
+    run()
+    assert findings(Kind.ENROLLED_TWICE) == []
+
+
 def test_one_grant_each_is_not_enrolled_twice(grant):
     paid_grant("dalang")
     run()
