@@ -44,6 +44,7 @@ __all__ = [
     "expected_for_grants",
     "expected_into_table",
     "expected_sql",
+    "left_household",
     "plan_settings",
 ]
 
@@ -123,6 +124,21 @@ def _age(birth: str, on: str) -> str:
     )
 
 
+def left_household(household: str, person: str, on: str) -> str:
+    """SQL, portable: the person's membership of the household ended by `on` and they are no
+    member on `on` (a death, a move out). A covered member the application names who has so
+    left is covered no more: the loader's `_still_covered`, for the SQL that reads coverage
+    (covered_list below, the monthly check's enrolled_twice)."""
+    return f"""(
+        EXISTS (SELECT 1 FROM cases_membership gone
+                WHERE gone.household_id = {household} AND gone.person_id = {person}
+                  AND gone.left_on <= {on})
+        AND NOT EXISTS (SELECT 1 FROM cases_membership here
+                        WHERE here.household_id = {household} AND here.person_id = {person}
+                          AND here.joined_on <= {on}
+                          AND (here.left_on IS NULL OR here.left_on > {on})))"""
+
+
 def expected_sql(grants_sql: str, changes_table: str = CHANGES_TABLE) -> str:
     """A query of (grant_id, month, expected) for every dibao or tekun grant whose id
     `grants_sql` selects and every month of the parameter `months` (a list of first days):
@@ -180,14 +196,7 @@ covered_list AS (  -- the application's covered members who have not left (_stil
     FROM items i
     JOIN cases_application_covered_members cm ON cm.application_id = i.application_id
     WHERE NOT {leaves.format(h="i.household_id", p="cm.person_id", d="i.month")}
-      AND NOT (
-          EXISTS (SELECT 1 FROM cases_membership gone
-                  WHERE gone.household_id = i.household_id AND gone.person_id = cm.person_id
-                    AND gone.left_on <= i.month)
-          AND NOT EXISTS (SELECT 1 FROM cases_membership here
-                          WHERE here.household_id = i.household_id
-                            AND here.person_id = cm.person_id AND here.joined_on <= i.month
-                            AND (here.left_on IS NULL OR here.left_on > i.month)))
+      AND NOT {left_household("i.household_id", "cm.person_id", "i.month")}
 ),
 listed AS (  -- grants whose application names its covered members
     SELECT DISTINCT i.grant_id

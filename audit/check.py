@@ -42,7 +42,7 @@ from . import person_rules, rules
 from .amounts import MonthFigure, expected, months_between, paid
 from .check_selectors import can_start_checks
 from .models import CheckRun, CheckRunTown, Finding
-from .reconcile import UNDECIDED, reconcile
+from .reconcile import reconcile
 from .rules import Candidate, Context
 
 Kind = Finding.Kind
@@ -393,7 +393,7 @@ def summary(*, period: datetime.date, town: Town | None = None) -> dict:
 
 def summary_of(findings) -> dict:
     """Count, counts by kind and totals of the undecided findings among `findings`."""
-    findings = findings.filter(state__in=UNDECIDED)
+    findings = findings.filter(state__in=Finding.UNDECIDED)
     by_kind = dict(
         findings.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n")
     )

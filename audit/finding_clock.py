@@ -15,19 +15,24 @@ from cases.inbox import Message, notify_many
 from cases.models import Notification, Role
 from relief.workdays import add_working_days
 
-from .findings import LIVE, matching_rule
 from .models import Finding
+from .rules import matching_rule
 
 
 def due_on(raised_on: datetime.date) -> datetime.date:
-    """A finding is decided within the matching rule's finding_limit_days working days of its
-    raising (relief.workdays, the real calendar); 15 when no rule is in force."""
-    rule = matching_rule(raised_on)
-    return add_working_days(raised_on, rule.finding_limit_days if rule else 15)
+    """A finding is decided within the finding_limit_days working days of the matching rule in
+    force on its raising (relief.workdays, the real calendar; the rule's default, 15, when no
+    rule is recorded)."""
+    return add_working_days(raised_on, matching_rule(raised_on).finding_limit_days)
 
 
-def _finding_url(finding_id: int) -> str:
-    return reverse("audit:finding-detail", args=[finding_id])
+def _messages(finding: Finding, holders, kind: str, text: str) -> list[Message]:
+    """One notification per holder about the finding, unique per finding, kind and due date."""
+    key = f"finding:{finding.pk}:{'due' if kind == Notification.Kind.DUE_SOON else 'overdue'}"
+    url = reverse("audit:finding-detail", args=[finding.pk])
+    return [
+        Message(user_id, kind, f"{key}:{finding.due_on}", text, None, url) for user_id in holders
+    ]
 
 
 @transaction.atomic
@@ -38,13 +43,12 @@ def findings_daily(*, today: datetime.date) -> dict:
     breach the day after the due date, telling the assignee and the town's supervisors. Safe to
     run twice on one day: reminded_on and breached_on are set once, and a notification is
     unique per user and key."""
-    live = Finding.objects.filter(state__in=LIVE)
+    live = Finding.objects.filter(state__in=Finding.UNDECIDED)
     dated = 0
-    for finding in live.filter(due_on__isnull=True).only("pk", "raised_on"):
-        Finding.objects.filter(pk=finding.pk).update(due_on=due_on(finding.raised_on))
-        dated += 1
-    rule = matching_rule(today)
-    soon_until = add_working_days(today, rule.reminder_days if rule else 3)
+    undated = live.filter(due_on__isnull=True)
+    for raised_on in undated.order_by().values_list("raised_on", flat=True).distinct():
+        dated += undated.filter(raised_on=raised_on).update(due_on=due_on(raised_on))
+    soon_until = add_working_days(today, matching_rule(today).reminder_days)
     due_soon = list(
         live.filter(reminded_on__isnull=True, due_on__gte=today, due_on__lte=soon_until)
     )
@@ -63,17 +67,7 @@ def findings_daily(*, today: datetime.date) -> dict:
             "kind": finding.get_kind_display(),
             "due": finding.due_on.isoformat(),
         }
-        messages += [
-            Message(
-                user_id,
-                Notification.Kind.DUE_SOON,
-                f"finding:{finding.pk}:due:{finding.due_on}",
-                text,
-                None,
-                _finding_url(finding.pk),
-            )
-            for user_id in holders
-        ]
+        messages += _messages(finding, holders, Notification.Kind.DUE_SOON, text)
     for finding in overdue:
         holders = [finding.assignee_id] if finding.assignee_id else []
         holders += staff.get((Role.TOWN_SUPERVISOR, finding.town_id), [])
@@ -82,17 +76,7 @@ def findings_daily(*, today: datetime.date) -> dict:
             "kind": finding.get_kind_display(),
             "due": finding.due_on.isoformat(),
         }
-        messages += [
-            Message(
-                user_id,
-                Notification.Kind.OVERDUE,
-                f"finding:{finding.pk}:overdue:{finding.due_on}",
-                text,
-                None,
-                _finding_url(finding.pk),
-            )
-            for user_id in holders
-        ]
+        messages += _messages(finding, holders, Notification.Kind.OVERDUE, text)
     notify_many(messages)
     Finding.objects.filter(pk__in=[f.pk for f in due_soon]).update(reminded_on=today)
     Finding.objects.filter(pk__in=[f.pk for f in overdue]).update(breached_on=today)

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy
 from cases import grants as schedules
 from cases import selectors as case_selectors
 from cases import services as case_services
+from cases.calculation.loading import load_inputs
 from cases.models import (
     Asset,
     Grant,
@@ -68,8 +69,9 @@ from relief.services import record
 
 from . import selectors
 from .amounts import ASSETS, INCOME, LEAVES
-from .models import Extract, Finding, MatchingRule, RegistryRecord
+from .models import Extract, Finding, RegistryRecord
 from .registry_evidence import changes_for
+from .rules import matching_rule
 
 PROPOSER_MESSAGE = gettext_lazy(
     "Only the finding's case worker or a town supervisor of its town proposes its outcome."
@@ -97,17 +99,6 @@ LEAVE_REASONS = {
     "deaths": Membership.LeaveReason.DEATH,
     "hukou_moves": Membership.LeaveReason.MOVED_OUT,
 }
-LIVE = (Finding.State.OPEN, Finding.State.PROPOSED)
-
-
-def matching_rule(on: datetime.date) -> MatchingRule | None:
-    """The matching rule in force on a day."""
-    return (
-        MatchingRule.objects.filter(effective_from__lte=on)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-        .order_by("-effective_from")
-        .first()
-    )
 
 
 def _locked(*, actor, finding: Finding) -> Finding:
@@ -148,7 +139,7 @@ def finding_reassign(*, actor, finding: Finding, assignee, reason: str = "") -> 
     supervisor). An undecided finding only."""
     finding = _locked(actor=actor, finding=finding)
     require_role(actor, DECIDER_ROLES, ASSIGNER_MESSAGE)
-    _require_state(finding, LIVE, _("reassign"))
+    _require_state(finding, Finding.UNDECIDED, _("reassign"))
     if assignee is None or not _is_town_case_worker(assignee, finding.town_id):
         raise ValidationError(
             {"assignee": _("Choose an active case worker of the finding's town.")}
@@ -286,7 +277,7 @@ def _write_evidence(finding: Finding, *, actor, reason: str) -> dict:
     changes = changes_for(
         records,
         household_of=household_of,
-        exempt_vehicle_types=rule.exempt_vehicle_types if rule else (),
+        exempt_vehicle_types=rule.exempt_vehicle_types,
     )
     leaving = {
         row.person_id: LEAVE_REASONS[row.source.code]
@@ -409,17 +400,16 @@ def _first_changed_month(grant: Grant, first: datetime.date, last: datetime.date
 
 def _no_one_covered(grant: Grant, month: datetime.date) -> bool:
     """Whether the grant names its covered members and every one of them has left its
-    household by the month's first day (the loader's rule: such a person is covered no more).
-    A named person who never was a member is not "left": the calculation's refusal stands."""
-    named = set(schedules.checks.covered_ids(grant) or ())
+    household by the month's first day: the loader's list of those still covered is then
+    empty (cases.calculation.loading._still_covered, the one place of that rule). A named
+    person who never was a member stays on the list, and the calculation's refusal stands."""
+    named = schedules.checks.covered_ids(grant)
     if not named:
         return False
-    memberships = Membership.objects.filter(household=grant.household, person_id__in=named)
-    current = memberships.filter(
-        Q(left_on__isnull=True) | Q(left_on__gt=month), joined_on__lte=month
+    inputs = load_inputs(
+        household=grant.household, scheme=grant.scheme, month=month, covered_person_ids=named
     )
-    gone = set(memberships.filter(left_on__lte=month).values_list("person_id", flat=True))
-    return not current.exists() and gone == named
+    return inputs.covered_person_ids == []
 
 
 def _reassess(grant: Grant, *, from_month, entry, proposer, today, now) -> dict:
@@ -527,5 +517,4 @@ __all__ = [
     "finding_propose",
     "finding_reassign",
     "finding_reject",
-    "matching_rule",
 ]

@@ -7,6 +7,7 @@ from cases.calculation.loading import standard_for
 from cases.models import Application, IncomeType, Scheme
 
 from .amounts import LEAVES, Change
+from .calculation_sql import left_household
 from .models import RegistryRecord, Source
 from .registry_evidence import PENSION_MARK
 from .rules import (
@@ -163,18 +164,6 @@ def income_changed(ctx: Context) -> list[Candidate]:
     return candidates
 
 
-# A named covered member who has left the grant's household by the period (a death, a move) is
-# covered no more (the calculation's loader, cases.calculation.loading._still_covered).
-LEFT_HOUSEHOLD = f"""
-    EXISTS (SELECT 1 FROM {T["membership"]} gone
-            WHERE gone.household_id = g.household_id AND gone.person_id = cm.person_id
-              AND gone.left_on <= %(period)s)
-    AND NOT EXISTS (SELECT 1 FROM {T["membership"]} m
-                    WHERE m.household_id = g.household_id AND m.person_id = cm.person_id
-                      AND {CORESIDENT})
-"""
-
-
 def enrolled_twice(ctx: Context) -> list[Candidate]:
     """A person covered by two live grants in the period, in any towns (the application's
     covered members, or every co-resident member when it names none). Raised in the town of the
@@ -189,7 +178,8 @@ def enrolled_twice(ctx: Context) -> list[Candidate]:
             FROM {T["covered"]} cm {join.format(alias="cm")}
             JOIN {T["grant"]} g ON g.application_id = cm.application_id
             JOIN {T["scheme"]} s ON s.id = g.scheme_id
-            WHERE {LIVE} AND NOT ({LEFT_HOUSEHOLD})
+            WHERE {LIVE}
+              AND NOT {left_household("g.household_id", "cm.person_id", "%(period)s")}
             UNION
             SELECT g.id, g.town_id, g.household_id, g.starts_month, m.person_id
             FROM {T["membership"]} m {join.format(alias="m")}

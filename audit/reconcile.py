@@ -13,12 +13,10 @@ from django.db.models import Count, Q
 
 from cases.models import Role, Town
 from relief.history import create_many_with_history
-from relief.workdays import add_working_days
 
+from .finding_clock import due_on
 from .models import Finding
 from .rules import Candidate, Context
-
-UNDECIDED = (Finding.State.OPEN, Finding.State.PROPOSED)
 
 
 def _values(candidate: Candidate) -> dict:
@@ -59,7 +57,9 @@ class Assigner:
             get_user_model()
             .objects.filter(is_active=True, staff__role=Role.CASE_WORKER, staff__towns=town)
             .annotate(
-                load=Count("assigned_findings", filter=Q(assigned_findings__state__in=UNDECIDED))
+                load=Count(
+                    "assigned_findings", filter=Q(assigned_findings__state__in=Finding.UNDECIDED)
+                )
             )
             .order_by("id")
         )
@@ -108,7 +108,7 @@ def reconcile(
         ).values_list("kind", "subject", "fingerprint")
     )
     assigner = Assigner(ctx.town)
-    due = add_working_days(today, ctx.rule.finding_limit_days)
+    due = due_on(today)
     raised = 0
     new: list[Finding] = []  # written together, with their history, after the loop
     for key, candidate in by_key.items():

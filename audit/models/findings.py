@@ -180,6 +180,9 @@ class Finding(models.Model):
         # The extract that raised it was replaced and the new one no longer shows the mismatch.
         CLOSED = "closed", _("Closed (no longer shown)")
 
+    # Waiting for people: a case worker's proposal or a supervisor's decision (the clock runs).
+    UNDECIDED = (State.OPEN, State.PROPOSED)
+
     class Proposal(models.TextChoices):
         NONE = "", _("None")
         CONFIRM = "confirm", _("Confirm")

@@ -207,7 +207,7 @@ def available_actions(finding: Finding, *, user) -> list[str]:
         and finding.proposed_by_id != user.pk
     ):
         shown += ["approve", "reject"]
-    if finding.state in services.LIVE and role in DECIDER_ROLES:
+    if finding.state in Finding.UNDECIDED and role in DECIDER_ROLES:
         shown.append("reassign")
     return shown
 

@@ -290,19 +290,24 @@ def test_a_higher_pension_lowers_the_amount_and_recovers_the_difference(
     assert not BackPay.objects.filter(grant=grant).exists()
 
 
-def test_a_death_ends_the_membership_and_recovers_the_months_paid_after_it(
-    grant, worker_chashan, supervisor_chashan
-):
-    child = members(grant)[1]
+def death_finding(grant, child, assignee, effective_month=MARCH):
+    """A death finding for the child, who died on 15 March 2024 (the May deaths extract)."""
     record = registry_record(child, "deaths", MAY, on_date=M(2024, 3, 15))
-    item = finding(
+    return finding(
         kind=Finding.Kind.DEATH,
         grant=grant,
         person=child,
         record=record,
-        effective_month=MARCH,
-        assignee=worker_chashan,
+        effective_month=effective_month,
+        assignee=assignee,
     )
+
+
+def test_a_death_ends_the_membership_and_recovers_the_months_paid_after_it(
+    grant, worker_chashan, supervisor_chashan
+):
+    child = members(grant)[1]
+    item = death_finding(grant, child, worker_chashan, effective_month=MARCH)
 
     item = propose_and_approve(item, worker_chashan, supervisor_chashan)
 
@@ -326,15 +331,7 @@ def test_a_covered_members_death_leaves_the_others_covered_at_a_smaller_amount(
 ):
     head, child = members(grant)
     grant.application.covered_members.set([head, child])
-    record = registry_record(child, "deaths", MAY, on_date=M(2024, 3, 15))
-    item = finding(
-        kind=Finding.Kind.DEATH,
-        grant=grant,
-        person=child,
-        record=record,
-        effective_month=MARCH,
-        assignee=worker_chashan,
-    )
+    item = death_finding(grant, child, worker_chashan, effective_month=MARCH)
 
     item = propose_and_approve(item, worker_chashan, supervisor_chashan)
 
@@ -355,15 +352,7 @@ def test_the_death_of_the_only_covered_member_ends_the_grant(worker_chashan, sup
     grant.application.covered_members.set([child])
     for month in (MARCH, APRIL, MAY):
         paid_line(grant, month, "800.00")
-    record = registry_record(child, "deaths", MAY, on_date=M(2024, 3, 15))
-    item = finding(
-        kind=Finding.Kind.DEATH,
-        grant=grant,
-        person=child,
-        record=record,
-        effective_month=MARCH,
-        assignee=worker_chashan,
-    )
+    item = death_finding(grant, child, worker_chashan, effective_month=MARCH)
 
     item = propose_and_approve(item, worker_chashan, supervisor_chashan)
 
@@ -382,15 +371,7 @@ def test_a_named_covered_person_who_never_was_a_member_refuses_the_confirmation(
     # stands instead of ending the grant.
     _head, child = members(grant)
     grant.application.covered_members.set([child, PersonFactory()])
-    record = registry_record(child, "deaths", MAY, on_date=M(2024, 3, 15))
-    item = finding(
-        kind=Finding.Kind.DEATH,
-        grant=grant,
-        person=child,
-        record=record,
-        effective_month=APRIL,
-        assignee=worker_chashan,
-    )
+    item = death_finding(grant, child, worker_chashan, effective_month=APRIL)
     services.finding_propose(actor=worker_chashan, finding=item, proposal="confirm")
     errors = errors_of(
         lambda: services.finding_approve(actor=supervisor_chashan, finding=item, today=TODAY)
