@@ -1,6 +1,6 @@
 """The monthly check's pages: the runs with their per-town progress, a form to start one for
 the city supervisor and administrators, and a run's page, which polls a small JSON endpoint
-(static/js/check-progress.js) while the run is going and shows its result when it is done."""
+(static/js/towns-progress.js) while the run is going and shows its result when it is done."""
 
 from functools import wraps
 

@@ -56,7 +56,7 @@ def test_the_city_supervisor_starts_a_check_on_the_page(
     assert detail.status_code == 200
     assert Finding.objects.filter(kind=Finding.Kind.VEHICLE).exists()
     assert b'data-testid="check-result"' in detail.content
-    assert b"check-progress.js" not in detail.content  # finished: nothing to poll
+    assert b"towns-progress.js" not in detail.content  # finished: nothing to poll
 
 
 def test_a_bad_start_names_the_field(client, city_supervisor):
@@ -83,7 +83,7 @@ def test_a_running_check_polls_its_progress(client, city_supervisor):
     run = check.start_check(period=PERIOD, from_month=FROM)
     client.force_login(city_supervisor)
     page = client.get(reverse("audit:check-detail", args=[run.pk]))
-    assert b"js/check-progress.js" in page.content
+    assert b"js/towns-progress.js" in page.content
     assert b"<script>" not in page.content  # strict CSP: no inline code
     progress = client.get(reverse("audit:check-progress", args=[run.pk])).json()
     assert progress["finished"] is False and progress["towns_done"] == 0

@@ -672,8 +672,8 @@ def test_a_running_run_polls_its_progress(client, city_supervisor):
     assert page.context["running"]
     assert reverse("payments:run-progress", args=[run.pk]) in html
     # The polling script is a static file (the CSP allows no inline script).
-    assert '<script src="/static/js/run-progress.js"></script>' in html
-    assert "window.setTimeout(poll, 2000)" in Path(finders.find("js/run-progress.js")).read_text()
+    assert '<script src="/static/js/towns-progress.js"></script>' in html
+    assert "window.setTimeout(poll, 2000)" in Path(finders.find("js/towns-progress.js")).read_text()
     assert '<meta http-equiv="refresh" content="2">' in html  # without JavaScript
     body = progress.json()
     assert (body["state"], body["finished"], body["towns_done"]) == ("running", False, 3)
