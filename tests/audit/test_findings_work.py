@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from audit import findings as services
-from audit.models import Finding
+from audit.models import Finding, MatchingRule
 from cases.models import Asset, Grant, IncomeLine, IncomeType, Membership, Role, ScheduleEntry
 from cases.models.evidence import Source as EvidenceSource
 from payments.models import BackPay, Reassessment, Recovery
@@ -245,6 +245,36 @@ def test_deposits_over_the_limit_end_the_grant_and_recover_the_months_paid(
         "reassessment": recovery.reassessment_id,
         "recovery": recovery.pk,
     }
+
+
+def test_with_no_matching_rule_recorded_the_confirmation_exempts_what_the_check_exempts(
+    grant, worker_chashan, supervisor_chashan
+):
+    # The check then reads the rule's defaults (motorcycles exempt); so must the confirmation,
+    # or the motorcycle beside the car becomes a counted vehicle in the evidence.
+    MatchingRule.objects.all().delete()
+    head = members(grant)[0]
+    car = registry_record(
+        head, "vehicles", MAY, category="汽车", reference="粤S1", on_date=M(2024, 3, 10)
+    )
+    registry_record(
+        head, "vehicles", MAY, category="摩托车", reference="粤S2", on_date=M(2024, 3, 10)
+    )
+    item = finding(
+        kind=Finding.Kind.VEHICLE,
+        grant=grant,
+        person=head,
+        record=car,
+        effective_month=APRIL,
+        assignee=worker_chashan,
+    )
+
+    propose_and_approve(item, worker_chashan, supervisor_chashan)
+
+    vehicles = Asset.objects.filter(
+        household=grant.household, source=EvidenceSource.REGISTRY, kind=Asset.Kind.VEHICLE
+    )
+    assert sorted((a.units, a.exempt) for a in vehicles) == [(1, False), (1, True)]
 
 
 def test_a_higher_pension_lowers_the_amount_and_recovers_the_difference(
