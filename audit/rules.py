@@ -92,13 +92,31 @@ BASE_TABLES = {
         JOIN {T["source"]} src ON src.id = r.source_id
         WHERE r.extract_id IN ({{extracts}})
     """,
+    # One pass over the town's authorised records for the four household rules: per household,
+    # the financial assets and the counts the scheme rules limit.
+    "audit_check_totals": """
+        SELECT household_id,
+               SUM(CASE WHEN source_code IN ({financial}) THEN amount ELSE 0 END) AS assets,
+               SUM(CASE WHEN source_code = 'property' AND category = '住宅' THEN 1 ELSE 0 END)
+                 AS residential,
+               SUM(CASE WHEN source_code = 'property' AND category = '非住宅' THEN 1 ELSE 0 END)
+                 AS non_residential,
+               SUM(CASE WHEN source_code = 'vehicles' AND {not_exempt} THEN 1 ELSE 0 END)
+                 AS vehicles,
+               SUM(CASE WHEN source_code = 'business' AND status = '存续' THEN 1 ELSE 0 END)
+                 AS businesses
+        FROM audit_check_rec
+        WHERE authorised = %(yes)s
+        GROUP BY household_id
+    """,
 }
 # What every rule's query starts from: the base tables under short names.
 BASE = """
 WITH hh AS (SELECT household_id, grant_id FROM audit_check_hh),
 hh_scheme AS (SELECT household_id, grant_id, scheme_id FROM audit_check_hh),
 member AS (SELECT household_id, person_id FROM audit_check_member),
-rec AS (SELECT * FROM audit_check_rec)
+rec AS (SELECT * FROM audit_check_rec),
+totals AS (SELECT * FROM audit_check_totals)
 """
 
 
@@ -122,10 +140,16 @@ def base_tables(ctx: "Context"):
             # The base tables' statistics need only sizes and rough distinct counts (for join
             # and grouping plans): a sample of 3,000 rows instead of 30,000.
             cursor.execute("SET LOCAL default_statistics_target = 10")
+        not_exempt, exempt_params = _not_exempt(ctx)
+        params = {**ctx.params(), **exempt_params}
         for name, sql in BASE_TABLES.items():
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            sql = sql.replace("{extracts}", extracts)
-            cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}", ctx.params())
+            sql = (
+                sql.replace("{extracts}", extracts)
+                .replace("{financial}", ", ".join(f"'{code}'" for code in FINANCIAL))
+                .replace("{not_exempt}", not_exempt)
+            )
+            cursor.execute(f"CREATE TEMPORARY TABLE {name} AS {sql}", params)
             if connection.vendor == "postgresql":
                 cursor.execute(f"ANALYZE {name}")  # temporary tables are never auto-analysed
     try:
@@ -250,19 +274,17 @@ def households_records(
         household_id__in=household_ids, joined_on__lte=ctx.period
     ).filter(Q(left_on__isnull=True) | Q(left_on__gt=ctx.period))
     household_of = dict(members.values_list("person_id", "household_id"))
-    records = (
-        RegistryRecord.objects.filter(
-            period=ctx.period,
-            extract_id__in=ctx.live_extracts,
-            source__code__in=list(codes),
-            person_id__in=list(household_of),
-            authorised=authorised,
-        )
-        .select_related("source")
-        .order_by("id")
-    )
+    records = RegistryRecord.objects.filter(
+        period=ctx.period,
+        extract_id__in=ctx.live_extracts,
+        source__code__in=list(codes),
+        person_id__in=list(household_of),
+        authorised=authorised,
+    ).order_by("id")
+    sources = Source.objects.in_bulk()  # ten rows, not one per record as a join would make
     grouped: dict[int, list[RegistryRecord]] = defaultdict(list)
     for record in records:
+        record.source = sources[record.source_id]
         grouped[household_of[record.person_id]].append(record)
     return grouped
 
@@ -317,16 +339,14 @@ def assets_over_limit(ctx: Context) -> list[Candidate]:
         sql = (
             BASE
             + f"""
-            SELECT a.household_id, hs.grant_id, a.total, n.members
-            FROM (SELECT household_id, SUM(amount) AS total FROM rec
-                  WHERE source_code IN ('deposits', 'securities', 'insurance')
-                    AND authorised = %(yes)s
-                  GROUP BY household_id) a
+            SELECT t.household_id, hs.grant_id, t.assets, n.members
+            FROM totals t
+            JOIN hh_scheme hs ON hs.household_id = t.household_id AND hs.scheme_id = %(scheme)s
             JOIN (SELECT household_id, COUNT(*) AS members FROM member GROUP BY household_id) n
-              ON n.household_id = a.household_id
-            JOIN hh_scheme hs ON hs.household_id = a.household_id AND hs.scheme_id = %(scheme)s
-            WHERE {fen("a.total")} > {fen("CAST(%(per_member)s AS NUMERIC) * n.members")}
-            ORDER BY a.household_id
+              ON n.household_id = t.household_id
+            WHERE t.assets > 0
+              AND {fen("t.assets")} > {fen("CAST(%(per_member)s AS NUMERIC) * n.members")}
+            ORDER BY t.household_id
             """
         )
         rows = fetch(sql, ctx.params(scheme=scheme.pk, per_member=per_member))
@@ -352,9 +372,9 @@ def assets_over_limit(ctx: Context) -> list[Candidate]:
     return candidates
 
 
-def _count_rule(ctx, kind, codes, counts_sql: dict[str, str], limits: dict[str, str], extra=None):
-    """A household rule counting records: flagged when any count is above its scheme-rule
-    maximum. `counts_sql` {figure: SQL count over rec}; `limits` {figure: SchemeRule field}."""
+def _count_rule(ctx, kind, codes, limits: dict[str, str]):
+    """A household rule on the town's record counts (the `totals` base table): flagged when any
+    count is above its scheme-rule maximum. `limits` {count column: SchemeRule field}."""
     candidates = []
     for scheme in _schemes_in_town(ctx):
         try:
@@ -362,27 +382,23 @@ def _count_rule(ctx, kind, codes, counts_sql: dict[str, str], limits: dict[str, 
         except Exception:
             continue
         maxima = {name: getattr(rule, attr) for name, attr in limits.items()}
-        selects = ", ".join(f"{sql} AS {name}" for name, sql in counts_sql.items())
-        over = " OR ".join(f"{sql} > %(max_{name})s" for name, sql in counts_sql.items())
-        source_list = ", ".join(f"'{code}'" for code in codes)
+        selects = ", ".join(f"t.{name}" for name in limits)
+        over = " OR ".join(f"t.{name} > %(max_{name})s" for name in limits)
         sql = (
             BASE
             + f"""
-            SELECT rec.household_id, hs.grant_id, {selects}
-            FROM rec JOIN hh_scheme hs ON hs.household_id = rec.household_id
-            WHERE rec.source_code IN ({source_list}) AND rec.authorised = %(yes)s
-              AND hs.scheme_id = %(scheme)s
-            GROUP BY rec.household_id, hs.grant_id
-            HAVING {over}
-            ORDER BY rec.household_id
+            SELECT t.household_id, hs.grant_id, {selects}
+            FROM totals t JOIN hh_scheme hs ON hs.household_id = t.household_id
+            WHERE hs.scheme_id = %(scheme)s AND ({over})
+            ORDER BY t.household_id
             """
         )
-        params = ctx.params(scheme=scheme.pk, **(extra or {}))
+        params = ctx.params(scheme=scheme.pk)
         params.update({f"max_{name}": value for name, value in maxima.items()})
         rows = fetch(sql, params)
         records = households_records(ctx, (row[0] for row in rows), codes)
         for household_id, grant_id, *counts in rows:
-            figures = dict(zip(counts_sql, (int(c) for c in counts), strict=True))
+            figures = dict(zip(limits, (int(c) for c in counts), strict=True))
             figures.update({f"max_{name}": value for name, value in maxima.items()})
             candidates.append(
                 household_candidate(
@@ -398,40 +414,27 @@ def property_rule(ctx: Context) -> list[Candidate]:
         ctx,
         Kind.PROPERTY,
         ["property"],
-        {
-            "residential": "SUM(CASE WHEN rec.category = '住宅' THEN 1 ELSE 0 END)",
-            "non_residential": "SUM(CASE WHEN rec.category = '非住宅' THEN 1 ELSE 0 END)",
-        },
         {"residential": "max_residential_units", "non_residential": "max_non_residential_units"},
     )
 
 
+def _not_exempt(ctx: Context) -> tuple[str, dict]:
+    """SQL (and its parameters) for a record of a vehicle type the matching rule does not
+    exempt (demo: 摩托车, 残疾人专用车)."""
+    names = {f"exempt{n}": value for n, value in enumerate(ctx.rule.exempt_vehicle_types or [])}
+    if not names:
+        return "1=1", {}
+    return f"category NOT IN ({', '.join(f'%({name})s' for name in names)})", names
+
+
 def vehicle_rule(ctx: Context) -> list[Candidate]:
-    """A vehicle of a type the matching rule does not exempt (demo: 摩托车, 残疾人专用车)."""
-    exempt = list(ctx.rule.exempt_vehicle_types or [])
-    names = {f"exempt{n}": value for n, value in enumerate(exempt)}
-    not_exempt = (
-        f"rec.category NOT IN ({', '.join(f'%({name})s' for name in names)})" if names else "1=1"
-    )
-    return _count_rule(
-        ctx,
-        Kind.VEHICLE,
-        ["vehicles"],
-        {"vehicles": f"SUM(CASE WHEN {not_exempt} THEN 1 ELSE 0 END)"},
-        {"vehicles": "max_vehicles"},
-        extra=names,
-    )
+    """A vehicle of a type the matching rule does not exempt (counted in `totals`)."""
+    return _count_rule(ctx, Kind.VEHICLE, ["vehicles"], {"vehicles": "max_vehicles"})
 
 
 def business_rule(ctx: Context) -> list[Candidate]:
     """A role in a business whose 状态 is 存续 (a 注销 business counts for nothing)."""
-    return _count_rule(
-        ctx,
-        Kind.BUSINESS,
-        ["business"],
-        {"businesses": "SUM(CASE WHEN rec.status = '存续' THEN 1 ELSE 0 END)"},
-        {"businesses": "max_businesses"},
-    )
+    return _count_rule(ctx, Kind.BUSINESS, ["business"], {"businesses": "max_businesses"})
 
 
 def as_date(value) -> datetime.date:
