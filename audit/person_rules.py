@@ -192,7 +192,11 @@ def enrolled_twice(ctx: Context) -> list[Candidate]:
 
     # The people the town's live grants may cover: its base's co-resident members and the
     # people its grants' applications name (a superset of whom they cover: the result is the
-    # same, as a person counts only when the later of their grants is the town's).
+    # same, as a person counts only when the later of their grants is the town's). Of those,
+    # only people who can be covered twice go through the coverage query: a member of more than
+    # one household (counted from the (person, household) index alone), a person some
+    # application names, or a member of a household with two live grants. The rest, nearly
+    # everyone, have one membership, in a household with one live grant, named by no list.
     sql = f"""
         WITH people AS (
             SELECT person_id FROM audit_check_member
@@ -202,7 +206,16 @@ def enrolled_twice(ctx: Context) -> list[Candidate]:
             JOIN {T["scheme"]} s ON s.id = g.scheme_id
             WHERE {LIVE} AND g.town_id = %(town)s
         ),
-        cov AS ({coverage("JOIN people p ON p.person_id = {alias}.person_id")}),
+        maybe AS (
+            SELECT p.person_id FROM people p
+            WHERE (SELECT COUNT(*) FROM {T["membership"]} m WHERE m.person_id = p.person_id) > 1
+               OR EXISTS (SELECT 1 FROM {T["covered"]} cm WHERE cm.person_id = p.person_id)
+            UNION
+            SELECT member.person_id FROM audit_check_member member
+            JOIN audit_check_hh hh ON hh.household_id = member.household_id
+            WHERE hh.live_grants > 1
+        ),
+        cov AS ({coverage("JOIN maybe p ON p.person_id = {alias}.person_id")}),
         twice AS (
             SELECT person_id, MIN(grant_id) AS first_grant, MAX(grant_id) AS later_grant,
                    MAX(starts_month) AS since

@@ -67,14 +67,16 @@ CORESIDENT = "m.joined_on <= %(period)s AND (m.left_on IS NULL OR m.left_on > %(
 
 # The town's base, computed once per town check into temporary tables (`base_tables`):
 # - `hh`: the households with a live dibao or tekun grant (active, started, not ended), each with
-#   its first live grant (the grant a finding's months follow) and that grant's scheme;
+#   its first live grant (the grant a finding's months follow), that grant's scheme and how many
+#   live grants the household has;
 # - `member`: those households' co-resident members on the period's first day;
 # - `rec`: the records of the period's imported (live) extracts for those members.
 BASE_TABLES = {
     "audit_check_hh": f"""
-        SELECT household_id, grant_id, scheme_id
+        SELECT household_id, grant_id, scheme_id, live_grants
         FROM (SELECT g.household_id, g.id AS grant_id, g.scheme_id,
-                     ROW_NUMBER() OVER (PARTITION BY g.household_id ORDER BY g.id) AS n
+                     ROW_NUMBER() OVER (PARTITION BY g.household_id ORDER BY g.id) AS n,
+                     COUNT(*) OVER (PARTITION BY g.household_id) AS live_grants
               FROM {T["grant"]} g JOIN {T["scheme"]} s ON s.id = g.scheme_id
               WHERE g.town_id = %(town)s AND {LIVE}) live
         WHERE n = 1

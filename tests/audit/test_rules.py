@@ -304,6 +304,18 @@ def test_a_named_covered_member_who_moved_to_another_paid_household_is_not_enrol
     assert findings(Kind.ENROLLED_TWICE) == []
 
 
+def test_the_members_of_a_household_with_two_live_grants_are_enrolled_twice(grant):
+    # One membership each, named by no list: the rule must still read them (it skips people
+    # with one membership only when their household has one live grant).
+    second = paid_grant(scheme_code="tekun", household=grant.household)
+    run()
+    found = findings(Kind.ENROLLED_TWICE)
+    assert sorted(f.subject for f in found) == sorted(f"person:{p.pk}" for p in members(grant))
+    assert {(f.grant_id, tuple(f.figures["grants"])) for f in found} == {
+        (second.pk, (grant.pk, second.pk))
+    }
+
+
 def test_one_grant_each_is_not_enrolled_twice(grant):
     paid_grant("dalang")
     run()
