@@ -197,6 +197,8 @@ def enrolled_twice(ctx: Context) -> list[Candidate]:
     # one household (counted from the (person, household) index alone), a person some
     # application names, or a member of a household with two live grants. The rest, nearly
     # everyone, have one membership, in a household with one live grant, named by no list.
+    # (A household's grants are all in its town: a grant takes its application's town, which is
+    # its household's, and a household never changes town; so the town's hh table counts them.)
     sql = f"""
         WITH people AS (
             SELECT person_id FROM audit_check_member

@@ -101,7 +101,8 @@ def create_many_with_history(model, objs: list, *, user=None) -> None:
         column = {f.attname: n for n, f in enumerate(fields)}
         fixed = {
             "history_date": timezone.now(),
-            "history_user_id": getattr(user, "pk", None),
+            # Through the model's own field, which refuses what is not a user (as a save would).
+            "history_user_id": history(history_user=user).history_user_id,
             "history_change_reason": None,
             "history_type": "+",
         }
@@ -132,29 +133,34 @@ def _copy(model, fields: list, rows) -> None:
                 copy.write_row(row)
 
 
-# Fields whose saved value is the attribute itself: Django's preparation for PostgreSQL returns
-# what it is given for the values these hold (str, int, bool, Decimal, date, aware datetime,
-# None), so the COPY skips it.
-_AS_IS = (
+# Fields whose saved value is the attribute itself: for exactly these classes (not their
+# subclasses, which may convert, as relief.names.NameField does) Django's preparation for
+# PostgreSQL returns what it is given for the values they hold (str, int, bool, Decimal, None).
+# Dates and datetimes go through the field (a naive datetime is made aware, a datetime in a
+# date field becomes the local date).
+_AS_IS = {
     models.CharField,
     models.TextField,
     models.IntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SmallIntegerField,
+    models.BigIntegerField,
     models.BooleanField,
     models.ForeignKey,
     models.AutoField,
     models.BigAutoField,
     models.DecimalField,  # PostgreSQL takes the Decimal itself
-)
+}
 
 
 def _column_value(field):
     """How to read one column's value from an instance: the attribute for plain fields (a
     findings-heavy town writes thousands of rows, and the save path per value cost more than
     the COPY), JSON as text, everything else through the field's own save path."""
-    if isinstance(field, models.JSONField):
+    if type(field) is models.JSONField:
         return lambda obj: _json_text(field, field.pre_save(obj, True))
-    dated = isinstance(field, models.DateField)  # DateTimeField too
-    if isinstance(field, _AS_IS) or (dated and not (field.auto_now or field.auto_now_add)):
+    if type(field) in _AS_IS:
         return operator.attrgetter(field.attname)
     return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
 
