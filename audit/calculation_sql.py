@@ -42,6 +42,7 @@ __all__ = [
     "copy_changes",
     "create_changes_table",
     "expected_for_grants",
+    "expected_for_grant_ids",
     "expected_into_table",
     "expected_sql",
     "left_household",
@@ -383,7 +384,14 @@ def expected_for_grants(
     grants: Sequence[Grant], months: Sequence[datetime.date], changes: Iterable[Change] = ()
 ) -> dict[tuple[int, datetime.date], Decimal]:
     """`audit.amounts.expected_reference`'s figures, computed by the set-based SQL."""
-    grant_ids = [grant.pk for grant in grants]
+    return expected_for_grant_ids([grant.pk for grant in grants], months, changes)
+
+
+def expected_for_grant_ids(
+    grant_ids: Sequence[int], months: Sequence[datetime.date], changes: Iterable[Change] = ()
+) -> dict[tuple[int, datetime.date], Decimal]:
+    """`expected_for_grants` by the grants' ids: the SQL reads nothing else of them."""
+    grant_ids = list(grant_ids)
     if not grant_ids or not months:
         return {}
     with transaction.atomic(), connection.cursor() as cursor:

@@ -39,7 +39,14 @@ from relief.dates import add_months, first_of_month
 from relief.money import ZERO
 
 from . import person_rules, rules
-from .amounts import MonthFigure, expected, months_between, paid
+from .amounts import (
+    MonthFigure,
+    expected,
+    expected_by_id,
+    grants_to_calculate,
+    months_between,
+    paid,
+)
 from .check_selectors import can_start_checks
 from .models import CheckRun, CheckRunTown, Finding
 from .reconcile import reconcile
@@ -131,12 +138,7 @@ def add_months_tables(
         _set_months(candidate, [])
     if not money:
         return
-    grants = {
-        grant.pk: grant
-        for grant in Grant.objects.filter(pk__in={c.grant_id for c in money}).select_related(
-            "scheme", "household"
-        )
-    }
+    grants = {grant.pk: grant for grant in grants_to_calculate({c.grant_id for c in money})}
     starts = {
         id(c): max(c.effective_month or first, grants[c.grant_id].starts_month) for c in money
     }
@@ -167,33 +169,36 @@ def amount_differs(
     if not households:
         return []
     # The ledger first, read for the town's grants as a subquery (not thousands of ids): only
-    # the households' grants paid in the months reconciled are then loaded and calculated.
-    wanted = {grant_id for _h, grant_id in households}
-    town_grants = Grant.objects.filter(town_id=ctx.town.pk).values("pk")
-    paid_amounts, last_paid = _ledger(town_grants, first, ctx.period)
-    paid_amounts = {key: amount for key, amount in paid_amounts.items() if key[0] in wanted}
-    last_paid = {pk: month for pk, month in last_paid.items() if pk in wanted}
-    paying = list(
-        Grant.objects.filter(pk__in=[pk for pk, month in last_paid.items() if month >= first])
-        .select_related("scheme", "household")
-        .order_by("pk")
+    # the households' grants paid in the months reconciled are then calculated, by id.
+    wanted = {grant_id: household_id for household_id, grant_id in households}
+    town_grants = Grant.objects.filter(town_id=ctx.town.pk)
+    paid_amounts, last_paid = _ledger(town_grants.values("pk"), first, ctx.period)
+    starts = dict(town_grants.values_list("pk", "starts_month"))
+    # (grant id, first month, last paid month) of the grants paid in the months reconciled.
+    paying = sorted(
+        (pk, max(first, starts[pk]), month)
+        for pk, month in last_paid.items()
+        if pk in wanted and month >= max(first, starts[pk])
     )
     if not paying:
         return []
-    months = months_between(first, max(last_paid[g.pk] for g in paying))
-    expected_amounts = expected(paying, months, [])
+    months = months_between(first, max(last for _pk, _start, last in paying))
+    expected_amounts = expected_by_id([pk for pk, _start, _last in paying], months)
     candidates = []
-    for grant in paying:
-        start = max(first, grant.starts_month)
-        if last_paid[grant.pk] < start:
-            continue
+    for pk, start, last in paying:
+        grant_months = months_between(start, last)
+        if all(
+            expected_amounts.get((pk, month), ZERO) == paid_amounts.get((pk, month), ZERO)
+            for month in grant_months
+        ):
+            continue  # nearly every grant: paid what the calculation gives
         figures = [
             MonthFigure(
                 month,
-                expected_amounts.get((grant.pk, month), ZERO),
-                paid_amounts.get((grant.pk, month), ZERO),
+                expected_amounts.get((pk, month), ZERO),
+                paid_amounts.get((pk, month), ZERO),
             )
-            for month in months_between(start, last_paid[grant.pk])
+            for month in grant_months
         ]
         differing = [f for f in figures if f.difference]
         if not differing:
@@ -201,10 +206,10 @@ def amount_differs(
         figures = [f for f in figures if f.month >= differing[0].month]
         candidate = Candidate(
             kind=Kind.AMOUNT_DIFFERS,
-            subject=f"grant:{grant.pk}",
+            subject=f"grant:{pk}",
             town_id=ctx.town.pk,
-            household_id=grant.household_id,
-            grant_id=grant.pk,
+            household_id=wanted[pk],
+            grant_id=pk,
             effective_month=differing[0].month,
         )
         _set_months(candidate, figures)
