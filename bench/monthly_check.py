@@ -213,6 +213,10 @@ def seed_paid_month() -> int:
     result = payment_run(period=PERIOD)
     lines.update(status=PaymentLine.Status.PAID)
     Batch.objects.filter(period=PERIOD).update(state=Batch.State.RECONCILED)
+    with connection.cursor() as cursor:
+        # What autovacuum does a minute after such a load: without it the ledger's reads are
+        # planned for an empty lines table (a town's read took 1.6 s instead of 0.15 s).
+        cursor.execute("ANALYZE payments_paymentline, cases_scheduleentry, payments_batch")
     print(
         f"  the period paid: {result.new_lines:,} lines in {time.perf_counter() - started:.1f} s",
         flush=True,
