@@ -16,8 +16,8 @@ Run by hand on PostgreSQL; it prints figures and asserts nothing about time:
    business), so that the rules read as many rows as a real month would.
 3. Each of `--runs` runs, after deleting the findings and runs:
    - the check (audit.check.run_check) in this process, town after town;
-   - the same check with `--parallel` (2) processes sharing the towns (as Celery workers
-     share the monthly_check_town tasks);
+   - the same check with `--parallel` (2) processes taking the towns from one shared queue,
+     largest first (as Celery workers take the queued monthly_check_town tasks);
    - the same work as hand-written reference SQL: every rule kind city-wide, one statement
      each (amount_differs on the calculation's set-based SQL), its findings written to a
      table, in one transaction;
@@ -403,13 +403,21 @@ def reference() -> int:
 
 
 def child(run_id: int, town_ids: list[int]) -> None:
+    """One worker process: takes the run's towns in the given order (largest first), each
+    town that no other worker has taken yet, as Celery workers take the queued
+    monthly_check_town tasks one at a time from a shared queue."""
     from audit import check
-    from audit.models import CheckRun
+    from audit.models import CheckRun, CheckRunTown
     from cases.models import Town
 
     run = CheckRun.objects.get(pk=run_id)
-    for town in Town.objects.filter(pk__in=town_ids):
-        check.run_town(run=run, town=town)
+    towns = Town.objects.in_bulk(town_ids)
+    for town_id in town_ids:
+        taken = CheckRunTown.objects.filter(
+            run=run, town_id=town_id, state=CheckRun.State.QUEUED
+        ).update(state=CheckRun.State.RUNNING)
+        if taken:
+            check.run_town(run=run, town=towns[town_id])
 
 
 def parallel(workers: int) -> int:
@@ -421,12 +429,11 @@ def parallel(workers: int) -> int:
 
     run = check.start_check(period=PERIOD, from_month=PERIOD)
     sizes = dict(Town.objects.annotate(n=Count("grants")).values_list("pk", "n"))
-    towns = sorted(sizes, key=lambda pk: -sizes[pk])
-    shares = [towns[index::workers] for index in range(workers)]
+    towns = sorted(sizes, key=lambda pk: (-sizes[pk], pk))
     connection.close()
     children = [
-        subprocess.Popen([sys.executable, __file__, "--child", str(run.pk), *map(str, share)])
-        for share in shares
+        subprocess.Popen([sys.executable, __file__, "--child", str(run.pk), *map(str, towns)])
+        for _ in range(workers)
     ]
     for process in children:
         if process.wait():
