@@ -11,8 +11,8 @@ A `Change` is one piece of registry data read as evidence from a date on:
 
 `expected_reference(...)` is THE calculation (cases.calculation's loader, the changes laid over
 its inputs, then its formula) one month at a time: the definition, and what the set-based SQL
-(audit/calculation_sql.py, on PostgreSQL) must agree with to the fen. `expected(...)` picks the
-SQL on PostgreSQL and the reference elsewhere.
+(audit/calculation_sql.py, on PostgreSQL) must agree with to the fen. `expected(...)`, given
+the grants' ids, picks the SQL on PostgreSQL and the reference elsewhere.
 """
 
 import datetime
@@ -37,7 +37,7 @@ from payments.ledger import (
 )
 from relief.money import ZERO, to_fen
 
-from .calculation_sql import expected_for_grant_ids, expected_for_grants
+from .calculation_sql import expected_for_grant_ids
 from .changes import ASSETS, INCOME, LEAVES, Change
 
 __all__ = ["Change", "MonthFigure", "expected", "expected_reference", "months_between", "paid"]
@@ -158,29 +158,17 @@ def expected_reference(
     return result
 
 
-def grants_to_calculate(grant_ids: Iterable[int]) -> QuerySet[Grant]:
-    """The grants as `expected` reads them, by id (the reference loader reads their scheme and
-    household)."""
-    return Grant.objects.filter(pk__in=list(grant_ids)).select_related("scheme", "household")
-
-
-def expected_by_id(
-    grant_ids: Sequence[int], months: Sequence[datetime.date], changes: Iterable[Change] = ()
+def expected(
+    grant_ids: Iterable[int], months: Sequence[datetime.date], changes: Iterable[Change] = ()
 ) -> dict[tuple[int, datetime.date], Decimal]:
-    """`expected` for grants named by id: on PostgreSQL the SQL needs nothing else of them, so
-    a town's 29,000 grants are never loaded as objects."""
+    """`expected_reference`'s figures for the grants of these ids: the set-based SQL on
+    PostgreSQL (it needs nothing of a grant but its id, so a town's 29,000 grants are never
+    loaded as objects), the reference elsewhere."""
+    grant_ids = list(grant_ids)
     if connection.vendor == "postgresql":
         return expected_for_grant_ids(grant_ids, months, changes)
-    return expected_reference(list(grants_to_calculate(grant_ids)), months, changes)
-
-
-def expected(
-    grants: Sequence[Grant], months: Sequence[datetime.date], changes: Iterable[Change] = ()
-) -> dict[tuple[int, datetime.date], Decimal]:
-    """`expected_reference`'s figures: set-based SQL on PostgreSQL, the reference elsewhere."""
-    if connection.vendor == "postgresql":
-        return expected_for_grants(grants, months, changes)
-    return expected_reference(grants, months, changes)
+    grants = Grant.objects.filter(pk__in=grant_ids).select_related("scheme", "household")
+    return expected_reference(list(grants), months, changes)
 
 
 def paid(grant_ids, first: datetime.date, last: datetime.date) -> dict:

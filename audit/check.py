@@ -39,14 +39,7 @@ from relief.dates import add_months, first_of_month
 from relief.money import ZERO
 
 from . import person_rules, rules
-from .amounts import (
-    MonthFigure,
-    expected,
-    expected_by_id,
-    grants_to_calculate,
-    months_between,
-    paid,
-)
+from .amounts import MonthFigure, expected, months_between, paid
 from .check_selectors import can_start_checks
 from .models import CheckRun, CheckRunTown, Finding
 from .reconcile import reconcile
@@ -138,7 +131,7 @@ def add_months_tables(
         _set_months(candidate, [])
     if not money:
         return
-    grants = {grant.pk: grant for grant in grants_to_calculate({c.grant_id for c in money})}
+    grants = Grant.objects.only("starts_month").in_bulk({c.grant_id for c in money})
     starts = {
         id(c): max(c.effective_month or first, grants[c.grant_id].starts_month) for c in money
     }
@@ -149,9 +142,8 @@ def add_months_tables(
         if not ends or max(ends) < min(layer_starts):
             continue
         months = months_between(min(layer_starts), max(ends))
-        layer_grants = list({grants[c.grant_id] for c in layer})
         changes = [change for c in layer for change in c.changes]
-        expected_amounts = expected(layer_grants, months, changes)
+        expected_amounts = expected({c.grant_id for c in layer}, months, changes)
         for candidate in layer:
             grant = grants[candidate.grant_id]
             figures = _month_figures(
@@ -183,26 +175,20 @@ def amount_differs(
     if not paying:
         return []
     months = months_between(first, max(last for _pk, _start, last in paying))
-    expected_amounts = expected_by_id([pk for pk, _start, _last in paying], months)
+    expected_amounts = expected([pk for pk, _start, _last in paying], months)
     candidates = []
     for pk, start, last in paying:
-        grant_months = months_between(start, last)
-        if all(
-            expected_amounts.get((pk, month), ZERO) == paid_amounts.get((pk, month), ZERO)
-            for month in grant_months
-        ):
-            continue  # nearly every grant: paid what the calculation gives
         figures = [
             MonthFigure(
                 month,
                 expected_amounts.get((pk, month), ZERO),
                 paid_amounts.get((pk, month), ZERO),
             )
-            for month in grant_months
+            for month in months_between(start, last)
         ]
         differing = [f for f in figures if f.difference]
         if not differing:
-            continue
+            continue  # nearly every grant: paid what the calculation gives
         figures = [f for f in figures if f.month >= differing[0].month]
         candidate = Candidate(
             kind=Kind.AMOUNT_DIFFERS,

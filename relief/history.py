@@ -97,7 +97,8 @@ def create_many_with_history(model, objs: list, *, user=None) -> None:
         values = [_column_value(f) for f in fields]
         rows = [[value(obj) for value in values] for obj in objs]
         _copy(model, fields, rows)
-        # A "+" history row holds the row's own values beside the history columns.
+        # A "+" history row: simple-history's columns, the row's own values, and the defaults
+        # of any other column of the history model.
         column = {f.attname: n for n, f in enumerate(fields)}
         fixed = {
             "history_date": timezone.now(),
@@ -106,21 +107,24 @@ def create_many_with_history(model, objs: list, *, user=None) -> None:
             "history_change_reason": None,
             "history_type": "+",
         }
-        plan = [
-            (True, fixed[f.attname])
-            if f.attname in fixed
-            else (False, column[f.attname])
-            if f.attname in column
-            else (True, f.get_db_prep_save(f.get_default(), connection))
-            for f in history_fields
-        ]
-        _copy(
-            history,
-            history_fields,
-            ([value if constant else row[value] for constant, value in plan] for row in rows),
-        )
+        picks = [_history_pick(f, fixed, column) for f in history_fields]
+        _copy(history, history_fields, ([pick(row) for pick in picks] for row in rows))
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def _history_pick(field, fixed: dict, column: dict):
+    """How a history column's value is taken from the row written: a history column's own
+    value, the row's value of that column, or the column's default."""
+    if field.attname in fixed:
+        return _constant(fixed[field.attname])
+    if field.attname in column:
+        return operator.itemgetter(column[field.attname])
+    return _constant(field.get_db_prep_save(field.get_default(), connection))
+
+
+def _constant(value):
+    return lambda _row: value
 
 
 def _copy(model, fields: list, rows) -> None:
